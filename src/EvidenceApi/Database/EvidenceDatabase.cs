@@ -1,0 +1,106 @@
+using Dapper;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace EvidenceApi.Database;
+
+/// <summary>Settings under <c>Database</c> in configuration.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Where the embedded cluster lives when no connection string is set (default: <c>.data/</c> at the repository root).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Folder with initdb, pg_ctl and postgres; found automatically when empty.</summary>
+    public string? PostgresBinDirectory { get; set; }
+
+    /// <summary>Apply pending migrations at start-up (default true).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Load <c>seeds/</c> at start-up; on by default for the embedded database only.</summary>
+    public bool? SeedOnStartup { get; set; }
+}
+
+public sealed class PostgresNotFoundException(string message) : Exception(message);
+
+public static class EvidenceDatabase
+{
+    public const string ConnectionStringName = "Evidence";
+
+    /// <summary>
+    /// Uses <c>ConnectionStrings:Evidence</c> when set; otherwise starts the embedded PostgreSQL under
+    /// <c>.data/</c> and points the connection string at it. Returns the embedded server, if started.
+    /// </summary>
+    public static async Task<EmbeddedPostgres?> StartEmbeddedIfUnconfiguredAsync(IConfiguration configuration, Action<string> log)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(ConnectionStringName)))
+        {
+            return null;
+        }
+
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var binaries = EmbeddedPostgres.FindServerBinaries(options.PostgresBinDirectory)
+            ?? throw new PostgresNotFoundException(
+                """
+                No database is configured and no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found.
+                Either install PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql)
+                and run again, set Database__PostgresBinDirectory to the folder holding them, or point the API at a
+                running server: ConnectionStrings__Evidence="Host=localhost;Username=...;Password=...;Database=evidence".
+                """);
+
+        var dataDirectory = options.DataDirectory ?? Path.Combine(FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), ".data");
+        var server = await EmbeddedPostgres.StartAsync(binaries, dataDirectory, durable: true, log);
+        configuration[$"ConnectionStrings:{ConnectionStringName}"] = server.ConnectionString();
+        return server;
+    }
+
+    public static IServiceCollection AddEvidenceDatabase(this IServiceCollection services)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        services.AddSingleton(provider =>
+        {
+            var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
+                ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+            return builder.Build();
+        });
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return services;
+    }
+
+    private static string? FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EvidenceApi.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Ready means the database answers a query within the check's time.</summary>
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(timeout.Token);
+            return HealthCheckResult.Healthy("The database answers.");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("The database does not answer.", ex);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using EvidenceApi.Vocabularies;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace EvidenceApi.Infrastructure;
+
+public static class OpenApi
+{
+    public static IServiceCollection AddEvidenceOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "EvidenceApi",
+                Version = "v1",
+                Description = """
+                    Structured clinical evidence as JSON: studies (reviews, trials, case series, case reports), the
+                    interventions they tested and the outcomes they measured, each traceable to its source by a quote.
+                    The first body of evidence is mesenchymal stem cell (MSC) based therapy for psoriasis.
+                    Errors are RFC 9457 problem details; a 400 names the parameter or field at fault in `errors`.
+                    """,
+                License = new OpenApiLicense { Name = "MIT" },
+            });
+            options.IncludeXmlComments(typeof(OpenApi).Assembly, includeControllerXmlComments: true);
+            options.ParameterFilter<VocabularyParameterFilter>();
+            options.SupportNonNullableReferenceTypes();
+        });
+        return services;
+    }
+
+    public static WebApplication UseEvidenceOpenApi(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(options =>
+        {
+            options.SwaggerEndpoint("/swagger/v1/swagger.json", "EvidenceApi v1");
+            options.DocumentTitle = "EvidenceApi";
+            options.DisplayRequestDuration();
+            options.EnableTryItOutByDefault();
+        });
+        return app;
+    }
+}
+
+/// <summary>Lists the allowed values of each coded query parameter in its description.</summary>
+internal sealed class VocabularyParameterFilter : IParameterFilter
+{
+    private static readonly Dictionary<string, IReadOnlyList<string>> Vocabularies = new(StringComparer.Ordinal)
+    {
+        ["design"] = Vocabulary.Designs,
+        ["product"] = Vocabulary.Products,
+        ["cellSource"] = Vocabulary.CellSources,
+        ["route"] = Vocabulary.Routes,
+        ["donor"] = Vocabulary.Donors,
+        ["measure"] = Vocabulary.Measures,
+        ["evidence"] = Vocabulary.EvidenceLevels,
+    };
+
+    public void Apply(IOpenApiParameter parameter, ParameterFilterContext context)
+    {
+        if (parameter is OpenApiParameter editable && parameter.In == ParameterLocation.Query
+            && parameter.Name is { } name && Vocabularies.TryGetValue(name, out var allowed))
+        {
+            editable.Description = $"{editable.Description} Allowed values: {string.Join(", ", allowed)}.".Trim();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+
+namespace EvidenceApi.Infrastructure;
+
+/// <summary>One page of a list.</summary>
+/// <typeparam name="T">The item type.</typeparam>
+/// <param name="Items">The items of this page, in the requested order.</param>
+/// <param name="Total">How many items match the filters across all pages (omitted when includeTotal=false).</param>
+/// <param name="Limit">The page size used.</param>
+/// <param name="Next">Opaque cursor for the next page (pass it as <c>cursor</c>); null on the last page.</param>
+public sealed record Page<T>(IReadOnlyList<T> Items, long? Total, int Limit, string? Next);
+
+/// <summary>
+/// Position after the last row of a page: the value of the sort key and the id that breaks ties.
+/// Encoded as base64url JSON so clients treat it as opaque.
+/// </summary>
+public sealed record Cursor(string Sort, JsonElement? Value, long Id)
+{
+    public string Encode() => Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(this, JsonSerializerOptions.Web));
+
+    public static Cursor? TryDecode(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || text.Length > 1024)
+        {
+            return null;
+        }
+
+        try
+        {
+            var bytes = Base64Url.DecodeFromChars(text);
+            return JsonSerializer.Deserialize<Cursor>(Encoding.UTF8.GetString(bytes), JsonSerializerOptions.Web);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+public static class Paging
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 200;
+
+    /// <summary>Splits the comma-separated values of a multi-value filter (<c>design=case_report,case_series</c>).</summary>
+    public static string[]? SplitList(string? value) =>
+        string.IsNullOrWhiteSpace(value)
+            ? null
+            : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,178 @@
+using Dapper;
+using EvidenceApi.Infrastructure;
+using EvidenceApi.Interventions;
+using EvidenceApi.Studies;
+using EvidenceApi.Vocabularies;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace EvidenceApi.Outcomes;
+
+/// <summary>
+/// Filters and paging of <c>GET /v1/outcomes</c>. Intervention filters (product, cell source, route, donor) apply to the
+/// intervention the outcome belongs to, or, for an outcome not tied to one, to any intervention of its study.
+/// </summary>
+public sealed record OutcomeListQuery
+{
+    /// <summary>Only the outcomes of this study (numeric id).</summary>
+    [FromQuery(Name = "studyId")]
+    public long? StudyId { get; init; }
+
+    /// <summary>Measure(s), comma-separated.</summary>
+    /// <example>pasi_75</example>
+    [FromQuery(Name = "measure")]
+    public string? Measure { get; init; }
+
+    /// <summary>Condition of the study (case-insensitive).</summary>
+    /// <example>psoriasis</example>
+    [FromQuery(Name = "condition")]
+    public string? Condition { get; init; }
+
+    /// <summary>Condition subtype of the study (case-insensitive).</summary>
+    [FromQuery(Name = "subtype")]
+    public string? Subtype { get; init; }
+
+    /// <summary>Design(s) of the study.</summary>
+    /// <example>single_arm_trial</example>
+    [FromQuery(Name = "design")]
+    public string? Design { get; init; }
+
+    /// <summary>Product(s).</summary>
+    /// <example>msc_cells</example>
+    [FromQuery(Name = "product")]
+    public string? Product { get; init; }
+
+    /// <summary>Cell source(s).</summary>
+    /// <example>umbilical_cord</example>
+    [FromQuery(Name = "cellSource")]
+    public string? CellSource { get; init; }
+
+    /// <summary>Route(s) of administration.</summary>
+    /// <example>intravenous</example>
+    [FromQuery(Name = "route")]
+    public string? Route { get; init; }
+
+    /// <summary>Donor: autologous, allogeneic or unknown.</summary>
+    [FromQuery(Name = "donor")]
+    public string? Donor { get; init; }
+
+    /// <summary>Evidence level: primary or secondary.</summary>
+    /// <example>primary</example>
+    [FromQuery(Name = "evidence")]
+    public string? Evidence { get; init; }
+
+    /// <summary>Earliest timepoint, in weeks.</summary>
+    [FromQuery(Name = "minWeeks")]
+    public decimal? MinWeeks { get; init; }
+
+    /// <summary>Latest timepoint, in weeks.</summary>
+    [FromQuery(Name = "maxWeeks")]
+    public decimal? MaxWeeks { get; init; }
+
+    /// <summary>Page size, 1-200 (default 20).</summary>
+    /// <example>20</example>
+    [FromQuery(Name = "limit")]
+    public int? Limit { get; init; }
+
+    /// <summary>Rows to skip. Not combinable with cursor.</summary>
+    [FromQuery(Name = "offset")]
+    public int? Offset { get; init; }
+
+    /// <summary>The <c>next</c> value of the previous page.</summary>
+    [FromQuery(Name = "cursor")]
+    public string? Cursor { get; init; }
+
+    /// <summary>Count all matching rows (default true).</summary>
+    [FromQuery(Name = "includeTotal")]
+    public bool? IncludeTotal { get; init; }
+}
+
+public sealed class OutcomeListQueryValidator : AbstractValidator<OutcomeListQuery>
+{
+    public OutcomeListQueryValidator()
+    {
+        RuleFor(q => q.StudyId).GreaterThan(0);
+        RuleFor(q => q.Measure).InVocabulary(Vocabulary.Measures);
+        RuleFor(q => q.Condition).MaximumLength(200);
+        RuleFor(q => q.Subtype).MaximumLength(200);
+        RuleFor(q => q.Design).InVocabulary(Vocabulary.Designs);
+        RuleFor(q => q.Product).InVocabulary(Vocabulary.Products);
+        RuleFor(q => q.CellSource).InVocabulary(Vocabulary.CellSources);
+        RuleFor(q => q.Route).InVocabulary(Vocabulary.Routes);
+        RuleFor(q => q.Donor).InVocabulary(Vocabulary.Donors);
+        RuleFor(q => q.Evidence).InVocabulary(Vocabulary.EvidenceLevels);
+        RuleFor(q => q.MinWeeks).GreaterThanOrEqualTo(0);
+        RuleFor(q => q.MaxWeeks).GreaterThanOrEqualTo(q => q.MinWeeks ?? 0)
+            .WithMessage("maxWeeks must not be below minWeeks (or 0).");
+        this.PagingRules(q => q.Limit, q => q.Offset, q => q.Cursor);
+    }
+}
+
+public static class OutcomesEndpoints
+{
+    private const string ListSql = """
+        SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
+               o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note,
+               s.id, s.key, s.title, s.design, src.year, s.participants,
+               i.id, i.study_id, i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
+               i.administrations, i.schedule, i.cotreatment, i.description
+        FROM outcomes o
+        JOIN studies s ON s.id = o.study_id
+        LEFT JOIN sources src ON src.id = s.source_id
+        LEFT JOIN interventions i ON i.id = o.intervention_id
+        {0} {1}
+        ORDER BY o.id
+        LIMIT @Take OFFSET @Offset;
+        """;
+
+    private const string CountSql = """
+        SELECT count(*) FROM outcomes o JOIN studies s ON s.id = o.study_id {0};
+        """;
+
+    public static RouteGroupBuilder MapOutcomes(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/outcomes").WithTags("Outcomes");
+        group.MapGet("/", ListOutcomes)
+            .WithName("ListOutcomes")
+            .WithSummary("Outcomes across studies, with their study and intervention")
+            .WithDescription("For example all PASI-75 results for umbilical-cord MSCs given intravenously: " +
+                             "measure=pasi_75&cellSource=umbilical_cord&route=intravenous. Each result carries its source quote.")
+            .Validate<OutcomeListQuery>();
+        return group;
+    }
+
+    private static async Task<Ok<Page<OutcomeListItem>>> ListOutcomes(
+        [AsParameters] OutcomeListQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var filter = new SqlFilter()
+            .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
+            .When(Paging.SplitList(query.Measure), "Measures", "o.measure = ANY(@Measures)")
+            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
+            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+            .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
+            .When(Paging.SplitList(query.Evidence), "Evidence", "o.evidence = ANY(@Evidence)")
+            .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
+            .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks")
+            .WhenAny(
+                [
+                    ("Products", Paging.SplitList(query.Product), "fi.product = ANY(@Products)"),
+                    ("CellSources", Paging.SplitList(query.CellSource), "fi.cell_source = ANY(@CellSources)"),
+                    ("Routes", Paging.SplitList(query.Route), "fi.route = ANY(@Routes)"),
+                    ("Donors", Paging.SplitList(query.Donor), "fi.donor = ANY(@Donors)"),
+                ],
+                conditions => "EXISTS (SELECT 1 FROM interventions fi WHERE fi.study_id = o.study_id " +
+                              $"AND (o.intervention_id IS NULL OR fi.id = o.intervention_id) AND {conditions})");
+
+        var page = await IdKeysetPage.QueryAsync(
+            dataSource, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
+            (connection, command) => connection.QueryAsync<OutcomeItem, StudyReference, InterventionItem?, OutcomeListItem>(
+                command,
+                (outcome, study, intervention) => new OutcomeListItem { Outcome = outcome, Study = study, Intervention = intervention },
+                splitOn: "id,id"),
+            item => item.Outcome.Id,
+            cancellationToken);
+        return TypedResults.Ok(page);
+    }
+}

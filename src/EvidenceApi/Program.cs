@@ -1,0 +1,83 @@
+using EvidenceApi.Database;
+using EvidenceApi.Infrastructure;
+using EvidenceApi.Interventions;
+using EvidenceApi.Outcomes;
+using EvidenceApi.Seeding;
+using EvidenceApi.Studies;
+using EvidenceApi.Vocabularies;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Json;
+using Npgsql;
+
+var command = EvidenceCommand.Parse(args);
+var builder = WebApplication.CreateBuilder(command.HostArguments);
+builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
+ValidationRules.UseJsonPropertyNames();
+
+EmbeddedPostgres? embedded;
+try
+{
+    embedded = await EvidenceDatabase.StartEmbeddedIfUnconfiguredAsync(builder.Configuration, Console.WriteLine);
+}
+catch (PostgresNotFoundException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 2;
+}
+
+builder.Services.AddEvidenceDatabase();
+builder.Services.AddSingleton<SeedLoader>();
+builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: false);
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+    context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.DefaultIgnoreCondition =
+    System.Text.Json.Serialization.JsonIgnoreCondition.Never);
+builder.Services.AddEvidenceOpenApi();
+
+var app = builder.Build();
+if (embedded is not null)
+{
+    app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+}
+
+try
+{
+    var exitCode = await command.RunBeforeServingAsync(app, embedded is not null);
+    if (exitCode is not null)
+    {
+        return exitCode.Value;
+    }
+}
+catch (Exception ex) when (ex is SeedException or NpgsqlException or InvalidOperationException)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    if (embedded is not null)
+    {
+        await embedded.StopAsync();
+    }
+
+    return 1;
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseEvidenceOpenApi();
+
+app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapStudies();
+app.MapInterventions();
+app.MapOutcomes();
+app.MapVocabularies();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+    Console.WriteLine($"EvidenceApi is serving on {string.Join(", ", app.Urls)}; Swagger UI: {app.Urls.FirstOrDefault()}/swagger"));
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the integration tests.</summary>
+public partial class Program;

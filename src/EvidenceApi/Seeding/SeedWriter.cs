@@ -1,0 +1,186 @@
+using Dapper;
+using Npgsql;
+
+namespace EvidenceApi.Seeding;
+
+/// <summary>A seed record clashes with a record that belongs to another source.</summary>
+public sealed class SeedConflictException(string message) : Exception(message);
+
+/// <summary>The SQL that writes one seed file inside the loader's transaction.</summary>
+internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+{
+    private const string UpsertSource = """
+        INSERT INTO sources (seed_file, title, authors, journal, year, volume, issue, pages, doi, pmid, registry_id, url)
+        VALUES (@SeedFile, @Title, @Authors, @Journal, @Year, @Volume, @Issue, @Pages, @Doi, @Pmid, @RegistryId, @Url)
+        ON CONFLICT (seed_file) DO UPDATE SET
+            title = excluded.title, authors = excluded.authors, journal = excluded.journal, year = excluded.year,
+            volume = excluded.volume, issue = excluded.issue, pages = excluded.pages, doi = excluded.doi,
+            pmid = excluded.pmid, registry_id = excluded.registry_id, url = excluded.url, updated_at = now()
+        RETURNING id
+        """;
+
+    private const string FindStudyOwner = "SELECT source_id FROM studies WHERE key = @Key";
+
+    private const string UpsertStudy = """
+        INSERT INTO studies (key, source_id, title, design, status, condition, condition_subtype, country, participants,
+                             age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary)
+        VALUES (@Key, @SourceId, @Title, @Design, @Status, @Condition, @ConditionSubtype, @Country, @Participants,
+                @AgeMin, @AgeMax, @AgeMean, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary)
+        ON CONFLICT (key) DO UPDATE SET
+            source_id = excluded.source_id, title = excluded.title, design = excluded.design, status = excluded.status,
+            condition = excluded.condition, condition_subtype = excluded.condition_subtype, country = excluded.country,
+            participants = excluded.participants, age_min = excluded.age_min, age_max = excluded.age_max,
+            age_mean = excluded.age_mean, male_count = excluded.male_count, female_count = excluded.female_count,
+            population_description = excluded.population_description, follow_up_weeks = excluded.follow_up_weeks,
+            summary = excluded.summary, updated_at = now()
+        RETURNING id
+        """;
+
+    private const string DeleteStudyChildren = """
+        DELETE FROM outcomes WHERE study_id = @StudyId;
+        DELETE FROM interventions WHERE study_id = @StudyId;
+        """;
+
+    private const string DeleteStudiesNoLongerInFile = "DELETE FROM studies WHERE source_id = @SourceId AND NOT (key = ANY(@Keys))";
+
+    private const string InsertIntervention = """
+        INSERT INTO interventions (study_id, key, product, cell_source, donor, route, dose_value, dose_unit, dose_text,
+                                   administrations, schedule, cotreatment, description)
+        VALUES (@StudyId, @Key, @Product, coalesce(@CellSource, 'unknown'), coalesce(@Donor, 'unknown'), @Route, @DoseValue,
+                @DoseUnit, @DoseText, @Administrations, @Schedule, @Cotreatment, @Description)
+        RETURNING id
+        """;
+
+    private const string InsertOutcome = """
+        INSERT INTO outcomes (study_id, intervention_id, measure, timepoint, timepoint_weeks, baseline_value, value, unit,
+                              scale_max, assessed, responders, result, quote, evidence, source_note)
+        VALUES (@StudyId, @InterventionId, @Measure, @Timepoint, @TimepointWeeks, @Baseline, @Value, @Unit,
+                @ScaleMax, @Assessed, @Responders, @Result, @Quote, coalesce(@Evidence, 'primary'), @SourceNote)
+        """;
+
+    private const string ReplaceInclusions = """
+        DELETE FROM review_inclusions WHERE review_study_id = @ReviewId;
+        INSERT INTO review_inclusions (review_study_id, included_study_id)
+        SELECT @ReviewId, id FROM studies WHERE key = ANY(@Keys);
+        """;
+
+    private const string FindKeys = "SELECT key FROM studies WHERE key = ANY(@Keys)";
+
+    /// <summary>Writes the source and its studies; returns the id of each study by key.</summary>
+    public async Task<IReadOnlyList<(string Key, long Id)>> WriteSourceAsync(string seedFile, SeedFile file)
+    {
+        var source = file.Source;
+        var sourceId = await connection.ExecuteScalarAsync<long>(Command(UpsertSource, new
+        {
+            SeedFile = seedFile,
+            source.Title,
+            Authors = (source.Authors ?? []).ToArray(),
+            source.Journal,
+            source.Year,
+            source.Volume,
+            source.Issue,
+            source.Pages,
+            source.Doi,
+            source.Pmid,
+            source.RegistryId,
+            source.Url,
+        }));
+
+        var written = new List<(string, long)>();
+        for (var index = 0; index < file.Studies.Count; index++)
+        {
+            var study = file.Studies[index];
+            var owner = await connection.ExecuteScalarAsync<long?>(Command(FindStudyOwner, new { study.Key }));
+            if (owner is not null && owner != sourceId)
+            {
+                throw new SeedConflictException($"$.studies[{index}].key: '{study.Key}' already belongs to another source.");
+            }
+
+            var studyId = await connection.ExecuteScalarAsync<long>(Command(UpsertStudy, new
+            {
+                study.Key,
+                SourceId = sourceId,
+                study.Title,
+                study.Design,
+                Status = study.Status ?? "published",
+                study.Condition,
+                study.ConditionSubtype,
+                study.Country,
+                study.Participants,
+                study.Population?.AgeMin,
+                study.Population?.AgeMax,
+                study.Population?.AgeMean,
+                study.Population?.Male,
+                study.Population?.Female,
+                PopulationDescription = study.Population?.Description,
+                study.FollowUpWeeks,
+                study.Summary,
+            }));
+
+            await connection.ExecuteAsync(Command(DeleteStudyChildren, new { StudyId = studyId }));
+            var interventionIds = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var intervention in study.Interventions ?? [])
+            {
+                interventionIds[intervention.Key] = await connection.ExecuteScalarAsync<long>(Command(InsertIntervention, new
+                {
+                    StudyId = studyId,
+                    intervention.Key,
+                    intervention.Product,
+                    intervention.CellSource,
+                    intervention.Donor,
+                    intervention.Route,
+                    intervention.DoseValue,
+                    intervention.DoseUnit,
+                    intervention.DoseText,
+                    intervention.Administrations,
+                    intervention.Schedule,
+                    intervention.Cotreatment,
+                    intervention.Description,
+                }));
+            }
+
+            foreach (var outcome in study.Outcomes ?? [])
+            {
+                await connection.ExecuteAsync(Command(InsertOutcome, new
+                {
+                    StudyId = studyId,
+                    InterventionId = outcome.Intervention is null ? (long?)null : interventionIds[outcome.Intervention],
+                    outcome.Measure,
+                    outcome.Timepoint,
+                    outcome.TimepointWeeks,
+                    outcome.Baseline,
+                    outcome.Value,
+                    outcome.Unit,
+                    outcome.ScaleMax,
+                    outcome.Assessed,
+                    outcome.Responders,
+                    outcome.Result,
+                    outcome.Quote,
+                    outcome.Evidence,
+                    outcome.SourceNote,
+                }));
+            }
+
+            written.Add((study.Key, studyId));
+        }
+
+        await connection.ExecuteAsync(Command(DeleteStudiesNoLongerInFile, new
+        {
+            SourceId = sourceId,
+            Keys = file.Studies.Select(s => s.Key).ToArray(),
+        }));
+        return written;
+    }
+
+    /// <summary>Replaces the studies a review covered; returns the keys that match no study.</summary>
+    public async Task<IReadOnlyList<string>> ReplaceInclusionsAsync(long reviewId, IReadOnlyList<string> includedKeys)
+    {
+        var keys = includedKeys.Distinct(StringComparer.Ordinal).ToArray();
+        var found = (await connection.QueryAsync<string>(Command(FindKeys, new { Keys = keys }))).ToHashSet(StringComparer.Ordinal);
+        await connection.ExecuteAsync(Command(ReplaceInclusions, new { ReviewId = reviewId, Keys = keys }));
+        return keys.Where(key => !found.Contains(key)).ToList();
+    }
+
+    private CommandDefinition Command(string sql, object parameters) =>
+        new(sql, parameters, transaction, cancellationToken: cancellationToken);
+}

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Dapper;
+using EvidenceApi.Infrastructure;
+using EvidenceApi.Interventions;
+using EvidenceApi.Outcomes;
+using Npgsql;
+
+namespace EvidenceApi.Studies;
+
+public static class StudyQueries
+{
+    /// <summary>A sort key: its SQL expression (never null, so keyset comparisons hold) and the CLR type of its value.</summary>
+    public sealed record SortKey(string Expression, Type ValueType);
+
+    public static readonly IReadOnlyDictionary<string, SortKey> SortKeys = new Dictionary<string, SortKey>(StringComparer.Ordinal)
+    {
+        ["year"] = new("coalesce(src.year, 0)", typeof(int)),
+        ["title"] = new("s.title", typeof(string)),
+        ["participants"] = new("coalesce(s.participants, -1)", typeof(int)),
+        ["id"] = new("s.id", typeof(long)),
+        ["relevance"] = new("ts_rank(s.search_vector, websearch_to_tsquery('english', @Q))::float8", typeof(double)),
+    };
+
+    // Aggregates are computed for the rows of one page only, after the page is chosen.
+    private const string SummaryColumns = """
+        s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
+        s.follow_up_weeks, src.year, src.journal, src.doi, src.pmid,
+        coalesce(iv.products, '{}') AS products, coalesce(iv.cell_sources, '{}') AS cell_sources,
+        coalesce(iv.routes, '{}') AS routes, coalesce(oc.measures, '{}') AS measures,
+        coalesce(iv.n, 0)::int AS intervention_count, coalesce(oc.n, 0)::int AS outcome_count,
+        (SELECT count(*) FROM review_inclusions r WHERE r.review_study_id = s.id)::int AS included_study_count
+        """;
+
+    private const string SummaryJoins = """
+        LEFT JOIN sources src ON src.id = s.source_id
+        LEFT JOIN LATERAL (
+            SELECT array_agg(DISTINCT i.product ORDER BY i.product) AS products,
+                   array_agg(DISTINCT i.cell_source ORDER BY i.cell_source) AS cell_sources,
+                   array_agg(DISTINCT i.route ORDER BY i.route) AS routes,
+                   count(*) AS n
+            FROM interventions i WHERE i.study_id = s.id) iv ON true
+        LEFT JOIN LATERAL (
+            SELECT array_agg(DISTINCT o.measure ORDER BY o.measure) AS measures, count(*) AS n
+            FROM outcomes o WHERE o.study_id = s.id) oc ON true
+        """;
+
+    private const string StudyById = """
+        SELECT s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
+               s.age_min, s.age_max, s.age_mean, s.male_count, s.female_count, s.population_description,
+               s.follow_up_weeks, s.summary, s.source_id
+        FROM studies s WHERE s.id = @Id;
+
+        SELECT src.id, src.title, src.authors, src.journal, src.year, src.volume, src.issue, src.pages,
+               src.doi, src.pmid, src.registry_id, src.url
+        FROM sources src JOIN studies s ON s.source_id = src.id WHERE s.id = @Id;
+
+        SELECT i.* FROM interventions i WHERE i.study_id = @Id ORDER BY i.id;
+
+        SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
+               o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
+        FROM outcomes o WHERE o.study_id = @Id ORDER BY o.timepoint_weeks NULLS LAST, o.id;
+
+        SELECT s.id, s.key, s.title, s.design, src.year, s.participants
+        FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id LEFT JOIN sources src ON src.id = s.source_id
+        WHERE r.review_study_id = @Id ORDER BY src.year NULLS LAST, s.id;
+
+        SELECT s.id, s.key, s.title, s.design, src.year, s.participants
+        FROM review_inclusions r JOIN studies s ON s.id = r.review_study_id LEFT JOIN sources src ON src.id = s.source_id
+        WHERE r.included_study_id = @Id ORDER BY src.year NULLS LAST, s.id;
+        """;
+
+    public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, StudyListQuery query, CancellationToken cancellationToken)
+    {
+        var filter = Filter(query);
+        var sortText = query.Sort ?? (string.IsNullOrWhiteSpace(query.Q) ? "-year" : "-relevance");
+        var descending = sortText.StartsWith('-');
+        var sortName = sortText.TrimStart('-');
+        var sort = SortKeys[sortName];
+        var direction = descending ? "DESC" : "ASC";
+        var limit = query.Limit ?? Paging.DefaultLimit;
+
+        var keyset = "";
+        if (Cursor.TryDecode(query.Cursor) is { } cursor)
+        {
+            if (cursor.Sort != sortText)
+            {
+                throw new CursorMismatchException();
+            }
+
+            filter.Parameters.Add("CursorValue", CursorValue(cursor.Value, sort.ValueType));
+            filter.Parameters.Add("CursorId", cursor.Id);
+            keyset = $"AND ({sort.Expression}, s.id) {(descending ? "<" : ">")} (@CursorValue, @CursorId)";
+        }
+
+        filter.Parameters.Add("Take", limit + 1);
+        filter.Parameters.Add("Offset", query.Offset ?? 0);
+        var where = filter.Where.Length == 0 ? "WHERE true" : filter.Where;
+
+        var sql = $"""
+            WITH page AS (
+                SELECT s.id, {sort.Expression} AS sort_value
+                FROM studies s LEFT JOIN sources src ON src.id = s.source_id
+                {where} {keyset}
+                ORDER BY {sort.Expression} {direction}, s.id {direction}
+                LIMIT @Take OFFSET @Offset
+            )
+            SELECT page.sort_value, {SummaryColumns}
+            FROM page JOIN studies s ON s.id = page.id
+            {SummaryJoins}
+            ORDER BY page.sort_value {direction}, s.id {direction};
+            """;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<SortRow, StudySummary, (object? SortValue, StudySummary Study)>(
+            new CommandDefinition(sql, filter.Parameters, cancellationToken: cancellationToken),
+            (sortRow, study) => (sortRow.SortValue, study), splitOn: "id")).ToList();
+        long? total = query.IncludeTotal ?? true
+            ? await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT count(*) FROM studies s LEFT JOIN sources src ON src.id = s.source_id {where} ", filter.Parameters, cancellationToken: cancellationToken))
+            : null;
+
+        string? next = null;
+        if (rows.Count > limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            var last = rows[^1];
+            next = new Cursor(sortText, JsonSerializer.SerializeToElement(last.SortValue), last.Study.Id).Encode();
+        }
+
+        return new Page<StudySummary>(rows.Select(r => r.Study).ToList(), total, limit, next);
+    }
+
+    /// <summary>Finds a study by numeric id or by key.</summary>
+    public static async Task<StudyDetail?> FindAsync(NpgsqlDataSource dataSource, string idOrKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        long? id = long.TryParse(idOrKey, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number
+            : await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT id FROM studies WHERE key = @Key", new { Key = idOrKey }, cancellationToken: cancellationToken));
+        if (id is null)
+        {
+            return null;
+        }
+
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(StudyById, new { Id = id }, cancellationToken: cancellationToken));
+        var study = await results.ReadSingleOrDefaultAsync<StudyDetail>();
+        if (study is null)
+        {
+            return null;
+        }
+
+        return study with
+        {
+            Source = await results.ReadSingleOrDefaultAsync<SourceDetail>(),
+            Interventions = (await results.ReadAsync<InterventionItem>()).ToList(),
+            Outcomes = (await results.ReadAsync<OutcomeItem>()).ToList(),
+            IncludedStudies = (await results.ReadAsync<StudyReference>()).ToList(),
+            IncludedInReviews = (await results.ReadAsync<StudyReference>()).ToList(),
+        };
+    }
+
+    private static SqlFilter Filter(StudyListQuery query) => new SqlFilter()
+        .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
+        .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+        .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
+        .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
+        .When(query.YearFrom, "YearFrom", "src.year >= @YearFrom")
+        .When(query.YearTo, "YearTo", "src.year <= @YearTo")
+        .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
+        .When(Paging.SplitList(query.Measure), "Measures",
+            "EXISTS (SELECT 1 FROM outcomes o WHERE o.study_id = s.id AND o.measure = ANY(@Measures))")
+        .WhenAny(
+            [
+                ("Products", Paging.SplitList(query.Product), "i.product = ANY(@Products)"),
+                ("CellSources", Paging.SplitList(query.CellSource), "i.cell_source = ANY(@CellSources)"),
+                ("Routes", Paging.SplitList(query.Route), "i.route = ANY(@Routes)"),
+                ("Donors", Paging.SplitList(query.Donor), "i.donor = ANY(@Donors)"),
+            ],
+            conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
+
+    private static object CursorValue(JsonElement? value, Type type)
+    {
+        if (value is not { } element)
+        {
+            throw new CursorMismatchException();
+        }
+
+        try
+        {
+            return type == typeof(string) ? element.GetString() ?? throw new CursorMismatchException()
+                : type == typeof(double) ? element.GetDouble()
+                : type == typeof(long) ? element.GetInt64()
+                : element.GetInt32();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            throw new CursorMismatchException();
+        }
+    }
+
+    private sealed record SortRow
+    {
+        public object? SortValue { get; init; }
+    }
+}
+
+/// <summary>The cursor was made for another sort order or is damaged.</summary>
+public sealed class CursorMismatchException() : Exception("The cursor does not belong to this sort order.");
