@@ -1,9 +1,12 @@
+using EvidenceApi.ApiKeys;
+using EvidenceApi.CaseReports;
 using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
 using EvidenceApi.Seeding;
 using EvidenceApi.Studies;
+using EvidenceApi.Submissions;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -28,6 +31,8 @@ catch (PostgresNotFoundException ex)
 
 builder.Services.AddEvidenceDatabase();
 builder.Services.AddSingleton<SeedLoader>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddApiKeyAuthentication();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: false);
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
     context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
@@ -43,28 +48,32 @@ if (embedded is not null)
     app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
 }
 
+int? exitCode;
 try
 {
-    var exitCode = await command.RunBeforeServingAsync(app, embedded is not null);
-    if (exitCode is not null)
-    {
-        return exitCode.Value;
-    }
+    exitCode = await command.RunBeforeServingAsync(app, embedded is not null);
 }
 catch (Exception ex) when (ex is SeedException or NpgsqlException or InvalidOperationException)
 {
     await Console.Error.WriteLineAsync(ex.Message);
+    exitCode = 1;
+}
+
+if (exitCode is not null)
+{
     if (embedded is not null)
     {
         await embedded.StopAsync();
     }
 
-    return 1;
+    return exitCode.Value;
 }
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseEvidenceOpenApi();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
@@ -73,6 +82,8 @@ app.MapStudies();
 app.MapInterventions();
 app.MapOutcomes();
 app.MapVocabularies();
+app.MapCaseReports();
+app.MapSubmissions();
 
 app.Lifetime.ApplicationStarted.Register(() =>
     Console.WriteLine($"EvidenceApi is serving on {string.Join(", ", app.Urls)}; Swagger UI: {app.Urls.FirstOrDefault()}/swagger"));

@@ -5,16 +5,40 @@ using Microsoft.Extensions.Options;
 namespace EvidenceApi.Infrastructure;
 
 /// <summary>
-/// The API's command line: no command serves HTTP; <c>seed [dir]</c> migrates, loads seed files and exits.
+/// The API's command line. No command serves HTTP; <c>seed [dir]</c> migrates, loads seed files and exits;
+/// <c>create-key --role contributor|curator [--name NAME]</c> creates an API key and prints it once.
 /// Command words are taken off before the host sees the arguments.
 /// </summary>
-public sealed record EvidenceCommand(string? Name, IReadOnlyList<string> Arguments, string[] HostArguments)
+public sealed record EvidenceCommand(string? Name, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Arguments, string[] HostArguments)
 {
-    public static EvidenceCommand Parse(string[] args) => args switch
+    private static readonly string[] KeyOptions = ["--role", "--name"];
+
+    public static EvidenceCommand Parse(string[] args)
     {
-        ["seed", .. var rest] => new EvidenceCommand("seed", rest.TakeWhile(a => !a.StartsWith('-')).ToList(), rest.SkipWhile(a => !a.StartsWith('-')).ToArray()),
-        _ => new EvidenceCommand(null, [], args),
-    };
+        switch (args)
+        {
+            case ["seed", .. var rest]:
+                return new EvidenceCommand("seed", new Dictionary<string, string>(), rest.TakeWhile(a => !a.StartsWith('-')).ToList(), rest.SkipWhile(a => !a.StartsWith('-')).ToArray());
+            case ["create-key", .. var rest]:
+                var options = new Dictionary<string, string>(StringComparer.Ordinal);
+                var host = new List<string>();
+                for (var i = 0; i < rest.Length; i++)
+                {
+                    if (KeyOptions.Contains(rest[i]) && i + 1 < rest.Length)
+                    {
+                        options[rest[i][2..]] = rest[++i];
+                    }
+                    else
+                    {
+                        host.Add(rest[i]);
+                    }
+                }
+
+                return new EvidenceCommand("create-key", options, [], host.ToArray());
+            default:
+                return new EvidenceCommand(null, new Dictionary<string, string>(), [], args);
+        }
+    }
 
     /// <summary>Migrates (and seeds where configured); returns an exit code when the process should end instead of serving.</summary>
     public async Task<int?> RunBeforeServingAsync(WebApplication app, bool embeddedDatabase)
@@ -28,6 +52,22 @@ public sealed record EvidenceCommand(string? Name, IReadOnlyList<string> Argumen
             {
                 Console.WriteLine($"Applied migrations: {string.Join(", ", applied)}");
             }
+        }
+
+        if (Name == "create-key")
+        {
+            var role = Options.GetValueOrDefault("role");
+            if (role is null || !ApiKeys.ApiKeyDefaults.Roles.Contains(role))
+            {
+                await Console.Error.WriteLineAsync("Usage: create-key --role contributor|curator [--name \"who it is for\"]");
+                return 2;
+            }
+
+            var name = Options.GetValueOrDefault("name") ?? $"{role} key";
+            var key = await ApiKeys.ApiKeyStore.CreateAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), role, name);
+            Console.WriteLine($"Created a {role} key for \"{name}\". It is shown only now; store it safely:");
+            Console.WriteLine(key);
+            return 0;
         }
 
         var loader = app.Services.GetRequiredService<SeedLoader>();

@@ -25,6 +25,17 @@ public static class OpenApi
             });
             options.IncludeXmlComments(typeof(OpenApi).Assembly, includeControllerXmlComments: true);
             options.ParameterFilter<VocabularyParameterFilter>();
+            options.AddSecurityDefinition(ApiKeys.ApiKeyDefaults.Scheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeys.ApiKeyDefaults.HeaderName,
+                Description = "An API key: contributors submit case reports, curators also moderate them. " +
+                              "Reads are public. The first curator key is made on the server: " +
+                              "dotnet run --project src/EvidenceApi -- create-key --role curator --name \"Your name\"",
+            });
+            options.OperationFilter<ApiKeyOperationFilter>();
+            options.OperationFilter<CaseReportExampleFilter>();
             options.SupportNonNullableReferenceTypes();
         });
         return services;
@@ -64,6 +75,36 @@ internal sealed class VocabularyParameterFilter : IParameterFilter
             && parameter.Name is { } name && Vocabularies.TryGetValue(name, out var allowed))
         {
             editable.Description = $"{editable.Description} Allowed values: {string.Join(", ", allowed)}.".Trim();
+        }
+    }
+}
+
+/// <summary>Marks the operations that need a key, so Swagger UI's Authorize button applies to them.</summary>
+internal sealed class ApiKeyOperationFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+        {
+            operation.Security =
+            [
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeys.ApiKeyDefaults.Scheme, context.Document)] = [] },
+            ];
+        }
+    }
+}
+
+/// <summary>A complete case report that passes validation, as the request example of the submit operation.</summary>
+internal sealed class CaseReportExampleFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(m => m.EndpointName == "SubmitCaseReport")
+            && operation.RequestBody?.Content?.TryGetValue("application/json", out var media) == true
+            && media is OpenApiMediaType editable)
+        {
+            editable.Example = System.Text.Json.Nodes.JsonNode.Parse(CaseReports.CaseReportExample.Json);
         }
     }
 }

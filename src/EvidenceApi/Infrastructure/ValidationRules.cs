@@ -10,8 +10,17 @@ public static class ValidationRules
     /// <summary>Error keys follow the JSON path of the field (<c>outcomes[1].value</c>), not C# names.</summary>
     public static void UseJsonPropertyNames()
     {
-        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) =>
-            member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
+        {
+            // A rule on a member chain (r => r.Relapse.Occurred) keeps every segment: relapse.occurred.
+            var chain = expression is null ? null : FluentValidation.Internal.PropertyChain.FromExpression(expression).ToString();
+            if (!string.IsNullOrEmpty(chain))
+            {
+                return string.Join('.', chain.Split('.').Select(JsonNamingPolicy.CamelCase.ConvertName));
+            }
+
+            return member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        };
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
             member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
     }

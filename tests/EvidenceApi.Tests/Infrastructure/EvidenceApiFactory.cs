@@ -20,5 +20,26 @@ public class EvidenceApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Database:SeedOnStartup", "false");
     }
 
+    /// <summary>Creates an API key with <paramref name="role"/> in this factory's database.</summary>
+    public async Task<string> CreateKeyAsync(string role, string? name = null)
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(ConnectionString);
+        return await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, role, name ?? $"test {role}");
+    }
+
+    /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key.</summary>
+    public HttpClient CreateClient(string apiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    public async Task<T> QueryScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(connection, sql, parameters) ?? throw new InvalidOperationException($"No value from: {sql}");
+    }
+
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 }

@@ -1,0 +1,212 @@
+using System.Text.RegularExpressions;
+using EvidenceApi.Infrastructure;
+using EvidenceApi.Vocabularies;
+using FluentValidation;
+
+namespace EvidenceApi.CaseReports;
+
+/// <summary>The rules a submitted case report must meet; every failure is reported with the JSON path of its field.</summary>
+public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
+{
+    public const int MaxInterventions = 20;
+    public const int MaxOutcomes = 50;
+    public const int MaxListItems = 50;
+    public const int ShortText = 200;
+    public const int LongText = 5000;
+
+    public static readonly IReadOnlyList<string> Sexes = ["female", "male", "other", "unknown"];
+    public static readonly IReadOnlyList<string> Severities = ["mild", "moderate", "severe", "serious"];
+    public static readonly IReadOnlyList<string> ScoreMeasures = ["pasi", "bsa", "pga", "iga", "dlqi", "pssi"];
+
+    public CaseReportValidator(TimeProvider clock)
+    {
+        var today = () => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+        RuleFor(r => r.Title)
+            .NotEmpty().When(r => string.IsNullOrWhiteSpace(r.Source?.Title))
+            .WithMessage("Give the case a title (or a source with its title).")
+            .MaximumLength(500);
+        RuleFor(r => r.Summary).MaximumLength(LongText);
+        RuleFor(r => r.Source)
+            .Must(s => s is null || s.Doi is not null || s.Pmid is not null || s.Url is not null || s.Title is not null)
+            .WithMessage("A source needs at least a DOI, a PMID, a URL or a title; omit the source for an unpublished case.");
+        RuleFor(r => r.Source!).SetValidator(new SourceValidator(today)).When(r => r.Source is not null);
+
+        RuleFor(r => r.Patient).NotNull().WithMessage("Describe the patient (condition, sex, age).");
+        RuleFor(r => r.Patient!).SetValidator(new PatientValidator()).When(r => r.Patient is not null);
+
+        RuleFor(r => r.Interventions).NotEmpty().WithMessage("List at least one intervention.")
+            .Must(list => list is null || list.Count <= MaxInterventions).WithMessage($"At most {MaxInterventions} interventions.");
+        RuleForEach(r => r.Interventions).SetValidator(new InterventionValidator(today));
+
+        RuleFor(r => r.Outcomes).NotEmpty().WithMessage("List at least one measured outcome.")
+            .Must(list => list is null || list.Count <= MaxOutcomes).WithMessage($"At most {MaxOutcomes} outcomes.");
+        RuleForEach(r => r.Outcomes).SetValidator(report => new OutcomeValidator(report.Interventions?.Count ?? 0));
+
+        RuleFor(r => r.FollowUpWeeks).NotNull().WithMessage("State the follow-up length in weeks.")
+            .InclusiveBetween(0, 5200);
+        RuleFor(r => r.FollowUpWeeks)
+            .Must((report, weeks) => weeks >= LastTimepoint(report))
+            .When(r => r.FollowUpWeeks is not null && LastTimepoint(r) is not null)
+            .WithMessage(r => $"Follow-up must be at least the last outcome timepoint ({LastTimepoint(r)} weeks).");
+
+        RuleFor(r => r.Relapse).NotNull().WithMessage("State whether the disease relapsed during follow-up.");
+        RuleFor(r => r.Relapse!).SetValidator(r => new RelapseValidator(r.FollowUpWeeks)).When(r => r.Relapse is not null);
+
+        RuleFor(r => r.AdverseEvents).NotNull().WithMessage("Report adverse events, or state that none were reported (noneReported: true).");
+        RuleFor(r => r.AdverseEvents!).SetValidator(new AdverseEventsValidator()).When(r => r.AdverseEvents is not null);
+
+        RuleFor(r => r.InformedConsent).Equal(true)
+            .WithMessage("Informed consent must be stated (true): cases are accepted only with the patient's consent.");
+
+        RuleFor(r => r.Contributor).NotNull().WithMessage("Tell the curators who you are (name and email).");
+        RuleFor(r => r.Contributor!).SetValidator(new ContributorValidator()).When(r => r.Contributor is not null);
+    }
+
+    private static decimal? LastTimepoint(CaseReport report) =>
+        report.Outcomes?.Where(o => o is not null).Max(o => o.TimepointWeeks);
+
+    [GeneratedRegex(@"^10\.\d{4,9}/\S+$")]
+    public static partial Regex Doi();
+
+    [GeneratedRegex(@"^[1-9][0-9]{0,9}$")]
+    public static partial Regex Pmid();
+
+    [GeneratedRegex(@"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")]
+    private static partial Regex Orcid();
+
+    private sealed class SourceValidator : AbstractValidator<CaseReportSource>
+    {
+        public SourceValidator(Func<DateOnly> today)
+        {
+            RuleFor(s => s.Doi).Matches(Doi()).WithMessage("A DOI looks like 10.1234/abc, without https://doi.org/.");
+            RuleFor(s => s.Pmid).Matches(Pmid()).WithMessage("A PMID is 1 to 10 digits.");
+            RuleFor(s => s.Url).MaximumLength(2000)
+                .Must(url => url is null || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                .WithMessage("The URL must be an absolute http(s) URL.");
+            RuleFor(s => s.Title).MaximumLength(500);
+            RuleFor(s => s.Journal).MaximumLength(300);
+            RuleFor(s => s.Authors).Must(a => a is null || a.Count <= 100).WithMessage("At most 100 authors.");
+            RuleForEach(s => s.Authors).NotEmpty().MaximumLength(ShortText);
+            RuleFor(s => s.Year).InclusiveBetween(1900, today().Year).WithMessage($"The year must be between 1900 and this year.");
+            RuleFor(s => s.PublishedOn).LessThanOrEqualTo(today()).WithMessage("The publication date cannot be in the future.");
+            RuleFor(s => s.PublishedOn!.Value.Year).Equal(s => s.Year!.Value).When(s => s.PublishedOn is not null && s.Year is not null)
+                .OverridePropertyName("year").WithMessage("The year does not match publishedOn.");
+        }
+    }
+
+    private sealed class PatientValidator : AbstractValidator<CaseReportPatient>
+    {
+        public PatientValidator()
+        {
+            RuleFor(p => p.Age).NotNull().WithMessage("State the patient's age in years.").InclusiveBetween(0, 120);
+            RuleFor(p => p.Sex).OneOf(Sexes);
+            RuleFor(p => p.Condition).NotEmpty().WithMessage("State the condition treated, e.g. psoriasis.").MaximumLength(ShortText);
+            RuleFor(p => p.ConditionSubtype).MaximumLength(ShortText);
+            RuleFor(p => p.Country).MaximumLength(100);
+            RuleFor(p => p.DiseaseDurationYears).InclusiveBetween(0, 120)
+                .LessThanOrEqualTo(p => p.Age).When(p => p.Age is not null)
+                .WithMessage("The disease cannot have lasted longer than the patient's life.");
+            RuleFor(p => p.BaselineScores).Must(s => s is null || s.Count <= 20).WithMessage("At most 20 baseline scores.");
+            RuleForEach(p => p.BaselineScores).ChildRules(score =>
+            {
+                score.RuleFor(s => s.Measure).OneOf(ScoreMeasures);
+                score.RuleFor(s => s.Value).NotNull().WithMessage("A baseline score needs its value.");
+                score.RuleFor(s => s.Value).InstrumentScore(s => s.Measure, s => s.ScaleMax);
+                score.RuleFor(s => s.ScaleMax).GreaterThan(0);
+            });
+            RuleFor(p => p.PriorTreatments).Must(t => t is null || t.Count <= MaxListItems).WithMessage($"At most {MaxListItems} prior treatments.");
+            RuleForEach(p => p.PriorTreatments).NotEmpty().MaximumLength(ShortText);
+        }
+    }
+
+    private sealed class InterventionValidator : AbstractValidator<CaseReportIntervention>
+    {
+        public InterventionValidator(Func<DateOnly> today)
+        {
+            RuleFor(i => i.Product).OneOf(Vocabulary.Products);
+            RuleFor(i => i.CellSource).OneOf(Vocabulary.CellSources).When(i => i.CellSource is not null);
+            RuleFor(i => i.Donor).OneOf(Vocabulary.Donors).When(i => i.Donor is not null);
+            RuleFor(i => i.Route).OneOf(Vocabulary.Routes);
+            RuleFor(i => i.DoseValue).GreaterThan(0);
+            RuleFor(i => i.DoseUnit).NotEmpty().When(i => i.DoseValue is not null).WithMessage("A dose value needs its unit, e.g. cells/kg.")
+                .MaximumLength(50);
+            RuleFor(i => i.DoseText).MaximumLength(500);
+            RuleFor(i => i.Administrations).InclusiveBetween(1, 10000);
+            RuleFor(i => i.Schedule).MaximumLength(500);
+            RuleFor(i => i.Cotreatment).MaximumLength(500);
+            RuleFor(i => i.StartedOn).LessThanOrEqualTo(today()).WithMessage("The start date cannot be in the future.");
+        }
+    }
+
+    private sealed class OutcomeValidator : AbstractValidator<CaseReportOutcome>
+    {
+        public OutcomeValidator(int interventionCount)
+        {
+            RuleFor(o => o.Intervention).InclusiveBetween(0, Math.Max(0, interventionCount - 1))
+                .WithMessage($"Refer to an intervention by its position, 0 to {Math.Max(0, interventionCount - 1)}.");
+            RuleFor(o => o.Measure).OneOf(Vocabulary.Measures);
+            RuleFor(o => o.TimepointWeeks).NotNull().WithMessage("State when the outcome was measured, in weeks after the start of treatment.")
+                .InclusiveBetween(0, 5200);
+            RuleFor(o => o.Timepoint).MaximumLength(ShortText);
+            RuleFor(o => o.BaselineValue).InstrumentScore(o => o.Measure, o => o.ScaleMax);
+            RuleFor(o => o.Value).InstrumentScore(o => o.Measure, o => o.ScaleMax);
+            RuleFor(o => o.Value).NotNull()
+                .When(o => o.Measure is not null && ScoreMeasures.Contains(o.Measure))
+                .WithMessage("A score outcome needs its value.");
+            RuleFor(o => o.ScaleMax).GreaterThan(0);
+            RuleFor(o => o.Unit).MaximumLength(50);
+            RuleFor(o => o.Assessed).InclusiveBetween(0, 1_000_000);
+            RuleFor(o => o.Responders).GreaterThanOrEqualTo(0)
+                .LessThanOrEqualTo(o => o.Assessed).When(o => o.Assessed is not null)
+                .WithMessage("Responders cannot outnumber the participants assessed.");
+            RuleFor(o => o.Responders).NotNull()
+                .When(o => o.Measure is not null && o.Measure.StartsWith("pasi_", StringComparison.Ordinal) || o.Measure is "clinical_response" or "relapse_free")
+                .WithMessage("A response outcome needs the number of responders (and assessed).");
+            RuleFor(o => o.Result).MaximumLength(2000);
+        }
+    }
+
+    private sealed class RelapseValidator : AbstractValidator<CaseReportRelapse>
+    {
+        public RelapseValidator(decimal? followUpWeeks)
+        {
+            RuleFor(r => r.Occurred).NotNull().WithMessage("State whether a relapse occurred (true or false).");
+            RuleFor(r => r.AtWeeks).InclusiveBetween(0, 5200);
+            RuleFor(r => r.AtWeeks).LessThanOrEqualTo(followUpWeeks ?? decimal.MaxValue)
+                .WithMessage("The relapse must fall within the follow-up.");
+            RuleFor(r => r.AtWeeks).Null().When(r => r.Occurred == false)
+                .WithMessage("No relapse occurred, so there is no relapse time.");
+            RuleFor(r => r.Description).MaximumLength(LongText);
+        }
+    }
+
+    private sealed class AdverseEventsValidator : AbstractValidator<CaseReportAdverseEvents>
+    {
+        public AdverseEventsValidator()
+        {
+            RuleFor(a => a.NoneReported).NotNull().WithMessage("State noneReported: true, or false with the events.");
+            RuleFor(a => a.Events).Empty().When(a => a.NoneReported == true)
+                .WithMessage("noneReported is true, so events must be empty.");
+            RuleFor(a => a.Events).NotEmpty().When(a => a.NoneReported == false)
+                .WithMessage("noneReported is false: list the events.");
+            RuleFor(a => a.Events).Must(e => e is null || e.Count <= MaxListItems).WithMessage($"At most {MaxListItems} events.");
+            RuleForEach(a => a.Events).ChildRules(e =>
+            {
+                e.RuleFor(x => x.Description).NotEmpty().MaximumLength(1000);
+                e.RuleFor(x => x.Severity).OneOf(Severities).When(x => x.Severity is not null);
+            });
+        }
+    }
+
+    private sealed class ContributorValidator : AbstractValidator<CaseReportContributor>
+    {
+        public ContributorValidator()
+        {
+            RuleFor(c => c.Name).NotEmpty().MaximumLength(ShortText);
+            RuleFor(c => c.Email).NotEmpty().EmailAddress().MaximumLength(254);
+            RuleFor(c => c.Affiliation).MaximumLength(300);
+            RuleFor(c => c.Orcid).Matches(Orcid()).WithMessage("An ORCID iD looks like 0000-0002-1825-0097.");
+        }
+    }
+}

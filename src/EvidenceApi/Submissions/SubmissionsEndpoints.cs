@@ -1,0 +1,117 @@
+using System.Security.Claims;
+using EvidenceApi.ApiKeys;
+using EvidenceApi.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace EvidenceApi.Submissions;
+
+public static class SubmissionsEndpoints
+{
+    public static RouteGroupBuilder MapSubmissions(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/submissions")
+            .WithTags("Submissions")
+            .RequireAuthorization(ApiKeyDefaults.ContributorPolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        group.MapGet("/", List)
+            .WithName("ListSubmissions")
+            .WithSummary("The moderation queue (curators) or your own submissions (contributors)")
+            .Validate<SubmissionListQuery>();
+
+        group.MapGet("/{id:long}", Get)
+            .WithName("GetSubmission")
+            .WithSummary("One submission with its report and status")
+            .WithDescription("Curators see every submission; contributors only their own (others answer 404).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/{id:long}/events", Events)
+            .WithName("GetSubmissionEvents")
+            .WithSummary("Every change of state: who, when, from, to and why (curators)")
+            .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{id:long}/publish", Publish)
+            .WithName("PublishSubmission")
+            .WithSummary("Publish a submission: it becomes a case-report study in every read endpoint (curators)")
+            .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapPost("/{id:long}/reject", Reject)
+            .WithName("RejectSubmission")
+            .WithSummary("Reject a submission, with a reason (curators)")
+            .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        return group;
+    }
+
+    private static async Task<Ok<Page<SubmissionView>>> List(
+        [AsParameters] SubmissionListQuery query, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await SubmissionQueries.ListAsync(dataSource, Caller.From(user), query, cancellationToken));
+
+    private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Get(
+        long id, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var submission = await SubmissionQueries.FindAsync(connection, id, Caller.From(user), cancellationToken);
+        return submission is null ? NotFound(id) : TypedResults.Ok(submission);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<SubmissionEvent>>, ProblemHttpResult>> Events(
+        long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var events = await SubmissionQueries.EventsAsync(connection, id, cancellationToken);
+        return events.Count == 0 ? NotFound(id) : TypedResults.Ok(events);
+    }
+
+    private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Publish(
+        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Answer(id, await SubmissionModeration.PublishAsync(dataSource, id, Caller.From(user), Trimmed(decision?.Reason), cancellationToken));
+
+    private static async Task<Results<Ok<SubmissionView>, ValidationProblem, ProblemHttpResult>> Reject(
+        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (Trimmed(decision?.Reason) is not { Length: <= 2000 } reason)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["reason"] = ["Give the contributor a reason for the rejection (1 to 2000 characters)."] },
+                title: "The request is not valid.");
+        }
+
+        return Answer(id, await SubmissionModeration.RejectAsync(dataSource, id, Caller.From(user), reason, cancellationToken)) switch
+        {
+            { Result: Ok<SubmissionView> ok } => ok,
+            { Result: ProblemHttpResult problem } => problem,
+            var other => throw new InvalidOperationException($"Unexpected result {other.Result}."),
+        };
+    }
+
+    private static Results<Ok<SubmissionView>, ProblemHttpResult> Answer(long id, ModerationResult result) => result switch
+    {
+        ModerationResult.Done done => TypedResults.Ok(done.Submission),
+        ModerationResult.NotFound => NotFound(id),
+        ModerationResult.WrongState wrong => TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The submission was already moderated.",
+            detail: $"Submission {id} is {wrong.Status}; only a submitted one can be published or rejected."),
+        ModerationResult.DuplicateSource duplicate => TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The submission's source is already in the database.",
+            detail: duplicate.Detail),
+        _ => throw new InvalidOperationException($"Unexpected result {result}."),
+    };
+
+    private static ProblemHttpResult NotFound(long id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Submission not found.",
+        detail: $"No submission {id} that your key may see.");
+
+    private static string? Trimmed(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}
