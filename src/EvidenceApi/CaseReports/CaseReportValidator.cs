@@ -66,11 +66,7 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
     private static decimal? LastTimepoint(CaseReport report) =>
         report.Outcomes?.Where(o => o is not null).Max(o => o.TimepointWeeks);
 
-    [GeneratedRegex(@"^10\.\d{4,9}/\S+$")]
-    public static partial Regex Doi();
 
-    [GeneratedRegex(@"^[1-9][0-9]{0,9}$")]
-    public static partial Regex Pmid();
 
     [GeneratedRegex(@"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")]
     private static partial Regex Orcid();
@@ -79,8 +75,8 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
     {
         public SourceValidator(Func<DateOnly> today)
         {
-            RuleFor(s => s.Doi).Matches(Doi()).WithMessage("A DOI looks like 10.1234/abc, without https://doi.org/.");
-            RuleFor(s => s.Pmid).Matches(Pmid()).WithMessage("A PMID is 1 to 10 digits.");
+            RuleFor(s => s.Doi).Matches(Identifiers.Doi()).WithMessage("A DOI looks like 10.1234/abc, without https://doi.org/.");
+            RuleFor(s => s.Pmid).Matches(Identifiers.Pmid()).WithMessage("A PMID is 1 to 10 digits.");
             RuleFor(s => s.Url).MaximumLength(2000)
                 .Must(url => url is null || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 .WithMessage("The URL must be an absolute http(s) URL.");

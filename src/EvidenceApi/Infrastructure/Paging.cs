@@ -1,6 +1,8 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
 
 namespace EvidenceApi.Infrastructure;
 
@@ -49,4 +51,44 @@ public static class Paging
         string.IsNullOrWhiteSpace(value)
             ? null
             : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>The paging parameters every list endpoint takes.</summary>
+public abstract record PageQuery
+{
+    /// <summary>Page size, 1-200 (default 20).</summary>
+    /// <example>20</example>
+    [FromQuery(Name = "limit")]
+    public int? Limit { get; init; }
+
+    /// <summary>Rows to skip (offset paging). Not combinable with cursor.</summary>
+    /// <example>0</example>
+    [FromQuery(Name = "offset")]
+    public int? Offset { get; init; }
+
+    /// <summary>The <c>next</c> value of the previous page (keyset paging).</summary>
+    [FromQuery(Name = "cursor")]
+    public string? Cursor { get; init; }
+
+    /// <summary>Count all matching rows (default true).</summary>
+    /// <example>true</example>
+    [FromQuery(Name = "includeTotal")]
+    public bool? IncludeTotal { get; init; }
+}
+
+public sealed class PageQueryValidator : AbstractValidator<PageQuery>
+{
+    public PageQueryValidator()
+    {
+        RuleFor(q => q.Limit).InclusiveBetween(1, Paging.MaxLimit)
+            .WithMessage($"limit must be between 1 and {Paging.MaxLimit}.");
+        RuleFor(q => q.Offset).GreaterThanOrEqualTo(0)
+            .WithMessage("offset must be 0 or more.");
+        RuleFor(q => q.Offset).Null()
+            .When(q => q.Cursor is not null)
+            .WithMessage("Use either offset or cursor, not both.");
+        RuleFor(q => q.Cursor)
+            .Must(c => c is null || Cursor.TryDecode(c) is not null)
+            .WithMessage("The cursor is not valid: pass the next value of a previous page unchanged.");
+    }
 }

@@ -67,22 +67,4 @@ public static class QueryValidationRules
         rule.Must(value => Paging.SplitList(value)?.All(allowed.Contains) ?? true)
             .WithMessage((_, value) =>
                 $"'{string.Join(",", Paging.SplitList(value)?.Where(v => !allowed.Contains(v)) ?? [])}' is not allowed. Allowed values: {Vocabulary.Describe(allowed)}.");
-
-    public static void PagingRules<T>(this AbstractValidator<T> validator, Func<T, int?> limit, Func<T, int?> offset, Func<T, string?> cursor)
-    {
-        validator.RuleFor(q => limit(q)).InclusiveBetween(1, Paging.MaxLimit)
-            .OverridePropertyName("limit")
-            .WithMessage($"limit must be between 1 and {Paging.MaxLimit}.");
-        validator.RuleFor(q => offset(q)).GreaterThanOrEqualTo(0)
-            .OverridePropertyName("offset")
-            .WithMessage("offset must be 0 or more.");
-        validator.RuleFor(q => offset(q)).Null()
-            .When(q => cursor(q) is not null)
-            .OverridePropertyName("offset")
-            .WithMessage("Use either offset or cursor, not both.");
-        validator.RuleFor(q => cursor(q))
-            .Must(c => c is null || Cursor.TryDecode(c) is not null)
-            .OverridePropertyName("cursor")
-            .WithMessage("The cursor is not valid: pass the next value of a previous page unchanged.");
-    }
 }

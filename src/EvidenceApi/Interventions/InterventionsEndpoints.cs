@@ -10,7 +10,7 @@ using Npgsql;
 namespace EvidenceApi.Interventions;
 
 /// <summary>Filters and paging of <c>GET /v1/interventions</c>. A comma-separated list means any of its values.</summary>
-public sealed record InterventionListQuery
+public sealed record InterventionListQuery : PageQuery
 {
     /// <summary>Only the interventions of this study (numeric id).</summary>
     /// <example>3</example>
@@ -46,23 +46,6 @@ public sealed record InterventionListQuery
     /// <example>allogeneic</example>
     [FromQuery(Name = "donor")]
     public string? Donor { get; init; }
-
-    /// <summary>Page size, 1-200 (default 20).</summary>
-    /// <example>20</example>
-    [FromQuery(Name = "limit")]
-    public int? Limit { get; init; }
-
-    /// <summary>Rows to skip. Not combinable with cursor.</summary>
-    [FromQuery(Name = "offset")]
-    public int? Offset { get; init; }
-
-    /// <summary>The <c>next</c> value of the previous page.</summary>
-    [FromQuery(Name = "cursor")]
-    public string? Cursor { get; init; }
-
-    /// <summary>Count all matching rows (default true).</summary>
-    [FromQuery(Name = "includeTotal")]
-    public bool? IncludeTotal { get; init; }
 }
 
 public sealed class InterventionListQueryValidator : AbstractValidator<InterventionListQuery>
@@ -76,7 +59,7 @@ public sealed class InterventionListQueryValidator : AbstractValidator<Intervent
         RuleFor(q => q.CellSource).InVocabulary(Vocabulary.CellSources);
         RuleFor(q => q.Route).InVocabulary(Vocabulary.Routes);
         RuleFor(q => q.Donor).InVocabulary(Vocabulary.Donors);
-        this.PagingRules(q => q.Limit, q => q.Offset, q => q.Cursor);
+        Include(new PageQueryValidator());
     }
 }
 

@@ -14,7 +14,7 @@ namespace EvidenceApi.Outcomes;
 /// Filters and paging of <c>GET /v1/outcomes</c>. Intervention filters (product, cell source, route, donor) apply to the
 /// intervention the outcome belongs to, or, for an outcome not tied to one, to any intervention of its study.
 /// </summary>
-public sealed record OutcomeListQuery
+public sealed record OutcomeListQuery : PageQuery
 {
     /// <summary>Only the outcomes of this study (numeric id).</summary>
     [FromQuery(Name = "studyId")]
@@ -70,23 +70,6 @@ public sealed record OutcomeListQuery
     /// <summary>Latest timepoint, in weeks.</summary>
     [FromQuery(Name = "maxWeeks")]
     public decimal? MaxWeeks { get; init; }
-
-    /// <summary>Page size, 1-200 (default 20).</summary>
-    /// <example>20</example>
-    [FromQuery(Name = "limit")]
-    public int? Limit { get; init; }
-
-    /// <summary>Rows to skip. Not combinable with cursor.</summary>
-    [FromQuery(Name = "offset")]
-    public int? Offset { get; init; }
-
-    /// <summary>The <c>next</c> value of the previous page.</summary>
-    [FromQuery(Name = "cursor")]
-    public string? Cursor { get; init; }
-
-    /// <summary>Count all matching rows (default true).</summary>
-    [FromQuery(Name = "includeTotal")]
-    public bool? IncludeTotal { get; init; }
 }
 
 public sealed class OutcomeListQueryValidator : AbstractValidator<OutcomeListQuery>
@@ -106,7 +89,7 @@ public sealed class OutcomeListQueryValidator : AbstractValidator<OutcomeListQue
         RuleFor(q => q.MinWeeks).GreaterThanOrEqualTo(0);
         RuleFor(q => q.MaxWeeks).GreaterThanOrEqualTo(q => q.MinWeeks ?? 0)
             .WithMessage("maxWeeks must not be below minWeeks (or 0).");
-        this.PagingRules(q => q.Limit, q => q.Offset, q => q.Cursor);
+        Include(new PageQueryValidator());
     }
 }
 

@@ -20,11 +20,7 @@ public sealed partial class SeedFileValidator : AbstractValidator<SeedFile>
     [GeneratedRegex(@"^[a-z0-9]+(-[a-z0-9]+)*$")]
     internal static partial Regex KebabCase();
 
-    [GeneratedRegex(@"^10\.\d{4,9}/\S+$")]
-    internal static partial Regex Doi();
 
-    [GeneratedRegex(@"^[1-9][0-9]{0,9}$")]
-    internal static partial Regex Pmid();
 }
 
 internal sealed class SeedSourceValidator : AbstractValidator<SeedSource>
@@ -33,8 +29,8 @@ internal sealed class SeedSourceValidator : AbstractValidator<SeedSource>
     {
         RuleFor(s => s.Title).NotEmpty();
         RuleFor(s => s.Year).InclusiveBetween(1800, 2200);
-        RuleFor(s => s.Doi).Matches(SeedFileValidator.Doi()).WithMessage("A DOI looks like 10.1234/abc (no https://doi.org/ prefix).");
-        RuleFor(s => s.Pmid).Matches(SeedFileValidator.Pmid()).WithMessage("A PMID is digits only.");
+        RuleFor(s => s.Doi).Matches(Identifiers.Doi()).WithMessage("A DOI looks like 10.1234/abc (no https://doi.org/ prefix).");
+        RuleFor(s => s.Pmid).Matches(Identifiers.Pmid()).WithMessage("A PMID is digits only.");
         RuleFor(s => s.Url)
             .Must(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
             .When(s => s.Url is not null)

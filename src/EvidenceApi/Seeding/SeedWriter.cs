@@ -1,4 +1,6 @@
 using Dapper;
+using EvidenceApi.Interventions;
+using EvidenceApi.Outcomes;
 using Npgsql;
 
 namespace EvidenceApi.Seeding;
@@ -42,21 +44,6 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
         """;
 
     private const string DeleteStudiesNoLongerInFile = "DELETE FROM studies WHERE source_id = @SourceId AND NOT (key = ANY(@Keys))";
-
-    private const string InsertIntervention = """
-        INSERT INTO interventions (study_id, key, product, cell_source, donor, route, dose_value, dose_unit, dose_text,
-                                   administrations, schedule, cotreatment, description)
-        VALUES (@StudyId, @Key, @Product, coalesce(@CellSource, 'unknown'), coalesce(@Donor, 'unknown'), @Route, @DoseValue,
-                @DoseUnit, @DoseText, @Administrations, @Schedule, @Cotreatment, @Description)
-        RETURNING id
-        """;
-
-    private const string InsertOutcome = """
-        INSERT INTO outcomes (study_id, intervention_id, measure, timepoint, timepoint_weeks, baseline_value, value, unit,
-                              scale_max, assessed, responders, result, quote, evidence, source_note)
-        VALUES (@StudyId, @InterventionId, @Measure, @Timepoint, @TimepointWeeks, @Baseline, @Value, @Unit,
-                @ScaleMax, @Assessed, @Responders, @Result, @Quote, coalesce(@Evidence, 'primary'), @SourceNote)
-        """;
 
     private const string ReplaceInclusions = """
         DELETE FROM review_inclusions WHERE review_study_id = @ReviewId;
@@ -121,7 +108,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
             var interventionIds = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var intervention in study.Interventions ?? [])
             {
-                interventionIds[intervention.Key] = await connection.ExecuteScalarAsync<long>(Command(InsertIntervention, new
+                interventionIds[intervention.Key] = await connection.ExecuteScalarAsync<long>(Command(InterventionCommands.Insert, new
                 {
                     StudyId = studyId,
                     intervention.Key,
@@ -141,14 +128,14 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
 
             foreach (var outcome in study.Outcomes ?? [])
             {
-                await connection.ExecuteAsync(Command(InsertOutcome, new
+                await connection.ExecuteAsync(Command(OutcomeCommands.Insert, new
                 {
                     StudyId = studyId,
                     InterventionId = outcome.Intervention is null ? (long?)null : interventionIds[outcome.Intervention],
                     outcome.Measure,
                     outcome.Timepoint,
                     outcome.TimepointWeeks,
-                    outcome.Baseline,
+                    BaselineValue = outcome.Baseline,
                     outcome.Value,
                     outcome.Unit,
                     outcome.ScaleMax,

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace EvidenceApi.Studies;
 
 /// <summary>Filters, sort and paging of <c>GET /v1/studies</c>. Filters combine with AND; a comma-separated list means any of its values.</summary>
-public sealed record StudyListQuery
+public sealed record StudyListQuery : PageQuery
 {
     /// <summary>Condition studied (case-insensitive).</summary>
     /// <example>psoriasis</example>
@@ -72,25 +72,6 @@ public sealed record StudyListQuery
     /// <example>-year</example>
     [FromQuery(Name = "sort")]
     public string? Sort { get; init; }
-
-    /// <summary>Page size, 1-200 (default 20).</summary>
-    /// <example>20</example>
-    [FromQuery(Name = "limit")]
-    public int? Limit { get; init; }
-
-    /// <summary>Rows to skip (offset paging). Not combinable with cursor.</summary>
-    /// <example>0</example>
-    [FromQuery(Name = "offset")]
-    public int? Offset { get; init; }
-
-    /// <summary>The <c>next</c> value of the previous page (keyset paging).</summary>
-    [FromQuery(Name = "cursor")]
-    public string? Cursor { get; init; }
-
-    /// <summary>Count all matching studies (default true).</summary>
-    /// <example>true</example>
-    [FromQuery(Name = "includeTotal")]
-    public bool? IncludeTotal { get; init; }
 }
 
 public sealed class StudyListQueryValidator : AbstractValidator<StudyListQuery>
@@ -118,6 +99,6 @@ public sealed class StudyListQueryValidator : AbstractValidator<StudyListQuery>
             .Must(sort => sort?.TrimStart('-') != "relevance")
             .When(q => string.IsNullOrWhiteSpace(q.Q))
             .WithMessage("Sorting by relevance needs a search text in q.");
-        this.PagingRules(q => q.Limit, q => q.Offset, q => q.Cursor);
+        Include(new PageQueryValidator());
     }
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using Dapper;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.CaseReports;
+using EvidenceApi.Interventions;
+using EvidenceApi.Outcomes;
 using Npgsql;
 
 namespace EvidenceApi.Submissions;
@@ -42,21 +44,6 @@ public static class SubmissionModeration
         VALUES (@Key, @SourceId, @Title, 'case_report', 'published', @Condition, @ConditionSubtype, @Country, 1,
                 @Age, @Age, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary, @SubmissionId)
         RETURNING id
-        """;
-
-    private const string InsertIntervention = """
-        INSERT INTO interventions (study_id, key, product, cell_source, donor, route, dose_value, dose_unit, dose_text,
-                                   administrations, schedule, cotreatment, description)
-        VALUES (@StudyId, @Key, @Product, @CellSource, @Donor, @Route, @DoseValue, @DoseUnit, @DoseText,
-                @Administrations, @Schedule, @Cotreatment, @Description)
-        RETURNING id
-        """;
-
-    private const string InsertOutcome = """
-        INSERT INTO outcomes (study_id, intervention_id, measure, timepoint, timepoint_weeks, baseline_value, value, unit,
-                              scale_max, assessed, responders, result, quote, evidence, source_note)
-        VALUES (@StudyId, @InterventionId, @Measure, @Timepoint, @TimepointWeeks, @BaselineValue, @Value, @Unit,
-                @ScaleMax, @Assessed, @Responders, @Result, @Quote, 'primary', @SourceNote)
         """;
 
     public static Task<ModerationResult> RejectAsync(NpgsqlDataSource dataSource, long id, Caller curator, string reason, CancellationToken cancellationToken) =>
@@ -147,7 +134,7 @@ public static class SubmissionModeration
         var interventionIds = new List<long>();
         foreach (var (intervention, index) in report.Interventions!.Select((item, index) => (item, index)))
         {
-            interventionIds.Add(await connection.ExecuteScalarAsync<long>(Command(InsertIntervention, new
+            interventionIds.Add(await connection.ExecuteScalarAsync<long>(Command(InterventionCommands.Insert, new
             {
                 StudyId = studyId,
                 Key = $"intervention-{index + 1}",
@@ -181,6 +168,7 @@ public static class SubmissionModeration
             o.Responders,
             o.Result,
             Quote = $"{provenance}: {o.Result ?? DescribeValue(o)}",
+            Evidence = "primary",
             SourceNote = provenance,
         }).ToList();
 
@@ -201,6 +189,7 @@ public static class SubmissionModeration
             Responders = (int?)(relapse.Occurred == true ? 0 : 1),
             Result = (string?)relapseText,
             Quote = $"{provenance}: {relapseText}",
+            Evidence = "primary",
             SourceNote = provenance,
         });
 
@@ -223,10 +212,11 @@ public static class SubmissionModeration
             Responders = (int?)(events.Count > 0 ? 1 : 0),
             Result = (string?)adverseText,
             Quote = $"{provenance}: {adverseText}",
+            Evidence = "primary",
             SourceNote = provenance,
         });
 
-        await connection.ExecuteAsync(Command(InsertOutcome, outcomes));
+        await connection.ExecuteAsync(Command(OutcomeCommands.Insert, outcomes));
         return studyId;
     }
 
