@@ -27,6 +27,27 @@ public class EvidenceApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, role, name ?? $"test {role}");
     }
 
+    /// <summary>Loads extra seed files (JSON texts by file name) into this factory's database.</summary>
+    public async Task SeedAsync(IReadOnlyDictionary<string, string> files)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "evidence-extra-seeds", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            foreach (var (name, json) in files)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, name), json);
+            }
+
+            await using var dataSource = Npgsql.NpgsqlDataSource.Create(ConnectionString);
+            await new EvidenceApi.Seeding.SeedLoader(dataSource).LoadAsync(directory);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key.</summary>
     public HttpClient CreateClient(string apiKey)
     {

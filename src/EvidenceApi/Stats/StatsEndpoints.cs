@@ -1,0 +1,92 @@
+using Dapper;
+using EvidenceApi.Infrastructure;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace EvidenceApi.Stats;
+
+/// <summary>Narrows the counts of <c>GET /v1/stats</c>.</summary>
+public sealed record StatsQuery
+{
+    /// <summary>Only studies of this condition (case-insensitive).</summary>
+    /// <example>psoriasis</example>
+    [FromQuery(Name = "condition")]
+    public string? Condition { get; init; }
+}
+
+public sealed class StatsQueryValidator : AbstractValidator<StatsQuery>
+{
+    public StatsQueryValidator() => RuleFor(q => q.Condition).MaximumLength(200);
+}
+
+/// <summary>How many studies, and how many patients in them, share one value of a dimension.</summary>
+/// <param name="Value">The value (a vocabulary code, a country, a year, or "unknown").</param>
+/// <param name="Studies">Number of studies.</param>
+/// <param name="Patients">Patients in those studies (reviews count 0: their patients belong to the studies they cover).</param>
+public sealed record Count(string Value, long Studies, long Patients);
+
+/// <summary>Counts for dashboards. A study with several products (cell sources, routes) counts once under each.</summary>
+public sealed record EvidenceStats(
+    long Studies,
+    long Patients,
+    IReadOnlyList<Count> ByDesign,
+    IReadOnlyList<Count> ByProduct,
+    IReadOnlyList<Count> ByCellSource,
+    IReadOnlyList<Count> ByRoute,
+    IReadOnlyList<Count> ByCountry,
+    IReadOnlyList<Count> ByYear);
+
+public static class StatsEndpoints
+{
+    private const string Sql = """
+        WITH scope AS (
+            SELECT s.id, s.design, coalesce(s.country, 'unknown') AS country, coalesce(src.year::text, 'unknown') AS year,
+                   CASE WHEN d.is_review THEN 0 ELSE coalesce(s.participants, 0) END AS patients
+            FROM studies s
+            JOIN study_designs d ON d.code = s.design
+            LEFT JOIN sources src ON src.id = s.source_id
+            WHERE @Condition::text IS NULL OR s.condition = @Condition
+        ),
+        per_intervention AS (
+            SELECT DISTINCT sc.id, sc.patients, i.product, i.cell_source, i.route
+            FROM scope sc JOIN interventions i ON i.study_id = sc.id
+        ),
+        counts AS (
+            SELECT 'total' AS dimension, '' AS value, count(*) AS studies, coalesce(sum(patients), 0) AS patients FROM scope
+            UNION ALL SELECT 'design', design, count(*), sum(patients) FROM scope GROUP BY design
+            UNION ALL SELECT 'country', country, count(*), sum(patients) FROM scope GROUP BY country
+            UNION ALL SELECT 'year', year, count(*), sum(patients) FROM scope GROUP BY year
+            UNION ALL SELECT 'product', product, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, product FROM per_intervention) p GROUP BY product
+            UNION ALL SELECT 'cellSource', cell_source, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, cell_source FROM per_intervention) c GROUP BY cell_source
+            UNION ALL SELECT 'route', route, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, route FROM per_intervention) r GROUP BY route
+        )
+        SELECT dimension, value, studies, patients FROM counts ORDER BY dimension, studies DESC, value
+        """;
+
+    public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/stats").WithTags("Statistics");
+        group.MapGet("/", GetStats)
+            .WithName("GetStats")
+            .WithSummary("Counts of studies and patients by design, product, cell source, route, country and year")
+            .WithDescription("For dashboards. Patients of reviews count 0, since they belong to the studies the review covered.")
+            .Validate<StatsQuery>();
+        return group;
+    }
+
+    private static async Task<Ok<EvidenceStats>> GetStats([AsParameters] StatsQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<(string Dimension, string Value, long Studies, long Patients)>(new CommandDefinition(
+            Sql, new { Condition = query.Condition?.Trim().ToLowerInvariant() }, cancellationToken: cancellationToken))).ToList();
+
+        IReadOnlyList<Count> By(string dimension) =>
+            rows.Where(r => r.Dimension == dimension).Select(r => new Count(r.Value, r.Studies, r.Patients)).ToList();
+
+        var total = rows.Single(r => r.Dimension == "total");
+        return TypedResults.Ok(new EvidenceStats(
+            total.Studies, total.Patients, By("design"), By("product"), By("cellSource"), By("route"), By("country"), By("year")));
+    }
+}

@@ -1,0 +1,31 @@
+using EvidenceApi.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace EvidenceApi.Synthesis;
+
+public static class SynthesisEndpoints
+{
+    public static RouteGroupBuilder MapSynthesis(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/synthesis").WithTags("Synthesis");
+        group.MapGet("/", Synthesise)
+            .WithName("Synthesise")
+            .WithSummary("Pooled proportion of responders with Wilson and Clopper-Pearson 95 % intervals")
+            .WithDescription("For any filter and response definition: the per-study rows (with provenance), the pooled proportion, " +
+                             "both intervals, the number of studies and patients, the studies left out and why, and the method. " +
+                             "Example: measure=clinical_response&review=paganelli-2020-msc-psoriasis-review.")
+            .Validate<SynthesisQuery>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static async Task<Results<Ok<SynthesisResult>, ProblemHttpResult>> Synthesise(
+        [AsParameters] SynthesisQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var result = await SynthesisQueries.SynthesiseAsync(dataSource, query, cancellationToken);
+        return result is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Review not found.", detail: $"No review has the id or key '{query.Review}'.")
+            : TypedResults.Ok(result);
+    }
+}

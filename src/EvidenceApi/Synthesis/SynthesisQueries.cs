@@ -1,0 +1,256 @@
+using System.Globalization;
+using Dapper;
+using EvidenceApi.Infrastructure;
+using Npgsql;
+
+namespace EvidenceApi.Synthesis;
+
+/// <summary>Pools responders across the studies that match a filter, one row per study.</summary>
+public static class SynthesisQueries
+{
+    private const string Method =
+        "Simple pooled proportion: the sum of responders over the sum of patients assessed, one row per study " +
+        "(the chosen timepoint; a directly reported count is preferred to one derived from a patient's scores; " +
+        "among rows at the same timepoint, the one with most patients). Intervals at 95 %: Wilson score (no continuity " +
+        "correction) and Clopper-Pearson exact. No weighting, no heterogeneity model, no adjustment for bias: " +
+        "case reports and uncontrolled studies overstate response, so read the interval, not the point estimate.";
+
+    private const string FindReview = """
+        SELECT s.id, (SELECT count(*) FROM review_inclusions r WHERE r.review_study_id = s.id) AS included
+        FROM studies s JOIN study_designs d ON d.code = s.design
+        WHERE d.is_review AND (s.key = @Review OR s.id::text = @Review)
+        """;
+
+    private const string Candidates = """
+        SELECT s.id AS study_id, s.key, s.title, s.design, s.status, d.is_review, src.year, s.participants,
+               o.id AS outcome_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
+               o.assessed, o.responders, o.quote, o.evidence, o.source_note
+        FROM studies s
+        JOIN study_designs d ON d.code = s.design
+        LEFT JOIN sources src ON src.id = s.source_id
+        LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures)
+        {0}
+        ORDER BY s.id, o.id
+        """;
+
+    public static async Task<SynthesisResult?> SynthesiseAsync(NpgsqlDataSource dataSource, SynthesisQuery query, CancellationToken cancellationToken)
+    {
+        var measure = query.Measure!;
+        var (scoreMeasure, threshold) = ResponseDefinition(measure, query.Threshold);
+        var designs = Paging.SplitList(query.Design);
+        var filter = new SqlFilter()
+            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
+            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+            .When(designs, "Designs", "s.design = ANY(@Designs)")
+            .WhenAny(
+                [
+                    ("Products", Paging.SplitList(query.Product), "i.product = ANY(@Products)"),
+                    ("CellSources", Paging.SplitList(query.CellSource), "i.cell_source = ANY(@CellSources)"),
+                    ("Routes", Paging.SplitList(query.Route), "i.route = ANY(@Routes)"),
+                    ("Donors", Paging.SplitList(query.Donor), "i.donor = ANY(@Donors)"),
+                ],
+                conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
+        filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var reviewNote = "";
+        var includeReviews = designs?.Any(d => d.Contains("review", StringComparison.Ordinal) || d == "meta_analysis") == true;
+        if (query.Review is { } review)
+        {
+            var found = await connection.QuerySingleOrDefaultAsync<(long Id, long Included)?>(
+                new CommandDefinition(FindReview, new { Review = review }, cancellationToken: cancellationToken));
+            if (found is not { } reviewRow)
+            {
+                return null;
+            }
+
+            filter.Parameters.Add("ReviewId", reviewRow.Id);
+            if (reviewRow.Included > 0)
+            {
+                filter.Always("s.id IN (SELECT included_study_id FROM review_inclusions WHERE review_study_id = @ReviewId)");
+                reviewNote = " Scope: the primary studies the review covered.";
+            }
+            else
+            {
+                filter.Always("s.id = @ReviewId");
+                includeReviews = true;
+                reviewNote = " Scope: the review's own reported result, since the studies it covered are not linked in the database.";
+            }
+        }
+
+        var rows = await connection.QueryAsync<CandidateRow>(new CommandDefinition(
+            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, cancellationToken: cancellationToken));
+
+        var pooled = new List<SynthesisRow>();
+        var excluded = new List<ExcludedStudy>();
+        foreach (var study in rows.GroupBy(r => r.StudyId))
+        {
+            var first = study.First();
+            var reason = first switch
+            {
+                { IsReview: true } when !includeReviews =>
+                    "A review pools other studies; it is left out to avoid counting patients twice (name its design, or use review=, to include it).",
+                { Status: "registered" } => "A registered study without published results.",
+                _ => null,
+            };
+
+            var choice = reason is null ? Choose(study, measure, scoreMeasure, threshold, query.Timepoint ?? "last") : null;
+            if (choice is null)
+            {
+                reason ??= study.Any(r => r.OutcomeId is not null)
+                    ? $"Reports {measure}{(scoreMeasure is null ? "" : $" or {scoreMeasure}")} without a usable count of patients assessed and responding."
+                    : $"No {measure}{(scoreMeasure is null || scoreMeasure == measure ? "" : $" or {scoreMeasure}")} outcome reported.";
+                excluded.Add(new ExcludedStudy(first.StudyId, first.Key, first.Title, reason));
+            }
+            else
+            {
+                pooled.Add(choice);
+            }
+        }
+
+        var patients = pooled.Sum(r => r.Assessed);
+        var responders = pooled.Sum(r => r.Responders);
+        return new SynthesisResult
+        {
+            Definition = Describe(measure, scoreMeasure, threshold, query.Timepoint ?? "last"),
+            Studies = pooled.Count,
+            Patients = patients,
+            Responders = responders,
+            Proportion = patients == 0 ? null : (double)responders / patients,
+            Wilson = patients == 0 ? null : ProportionInterval.Wilson(responders, patients),
+            ClopperPearson = patients == 0 ? null : ProportionInterval.ClopperPearson(responders, patients),
+            Rows = pooled,
+            Excluded = excluded,
+            Method = Method + reviewNote,
+        };
+    }
+
+    /// <summary>For PASI-X the raw PASI of a single patient can also answer; a score measure always needs its threshold.</summary>
+    private static (string? ScoreMeasure, decimal? Threshold) ResponseDefinition(string measure, decimal? threshold) => measure switch
+    {
+        _ when SynthesisQuery.ScoreMeasures.Contains(measure) => (measure, threshold),
+        "pasi_40" or "pasi_50" or "pasi_75" or "pasi_90" or "pasi_100" => ("pasi", decimal.Parse(measure[5..], CultureInfo.InvariantCulture)),
+        _ => (null, null),
+    };
+
+    private static SynthesisRow? Choose(IEnumerable<CandidateRow> rows, string measure, string? scoreMeasure, decimal? threshold, string timepoint)
+    {
+        var usable = rows
+            .Where(r => r.OutcomeId is not null)
+            .Select(r => ToRow(r, measure, scoreMeasure, threshold))
+            .OfType<SynthesisRow>()
+            .ToList();
+        if (usable.Count == 0)
+        {
+            return null;
+        }
+
+        // Unknown timepoints sort first, so that "last" prefers a dated result and "first" an undated one only if nothing else.
+        var ordered = timepoint == "first"
+            ? usable.OrderBy(r => r.TimepointWeeks ?? decimal.MaxValue)
+            : usable.OrderByDescending(r => r.TimepointWeeks ?? decimal.MinValue);
+        return ordered.ThenBy(r => r.Derived).ThenByDescending(r => r.Assessed).First();
+    }
+
+    private static SynthesisRow? ToRow(CandidateRow row, string measure, string? scoreMeasure, decimal? threshold)
+    {
+        int assessed, responders;
+        bool derived;
+        if (row.Measure == measure && SynthesisQuery.ResponderMeasures.Contains(measure))
+        {
+            if (row.Assessed is not { } a || row.Responders is not { } r || a == 0)
+            {
+                return null;
+            }
+
+            (assessed, responders, derived) = (a, r, false);
+        }
+        else if (row.Measure == scoreMeasure && threshold is not null)
+        {
+            // A score can be turned into a response only for one patient: a mean of several says nothing about each.
+            var singlePatient = row.Assessed == 1 || (row.Assessed is null && row.Participants == 1);
+            if (!singlePatient || row.BaselineValue is not { } baseline || row.Value is not { } value || baseline <= 0)
+            {
+                return null;
+            }
+
+            var improvement = (baseline - value) / baseline * 100;
+            (assessed, responders, derived) = (1, improvement >= threshold ? 1 : 0, true);
+        }
+        else
+        {
+            return null;
+        }
+
+        return new SynthesisRow
+        {
+            StudyId = row.StudyId,
+            Key = row.Key,
+            Title = row.Title,
+            Design = row.Design,
+            Year = row.Year,
+            Assessed = assessed,
+            Responders = responders,
+            Measure = row.Measure!,
+            Derived = derived,
+            Timepoint = row.Timepoint,
+            TimepointWeeks = row.TimepointWeeks,
+            OutcomeId = row.OutcomeId!.Value,
+            Quote = row.Quote!,
+            Evidence = row.Evidence!,
+            SourceNote = row.SourceNote,
+        };
+    }
+
+    private static string Describe(string measure, string? scoreMeasure, decimal? threshold, string timepoint)
+    {
+        var at = $"at each study's {timepoint} reported timepoint";
+        return scoreMeasure switch
+        {
+            null => $"{measure} as reported (responders of patients assessed), {at}",
+            _ when scoreMeasure == measure => $"improvement of {scoreMeasure.ToUpperInvariant()} from baseline of at least {threshold?.ToString("0.##", CultureInfo.InvariantCulture)} % per patient, {at}",
+            _ => $"{measure} as reported, or derived for a single patient as an improvement of {scoreMeasure.ToUpperInvariant()} from baseline of at least {threshold?.ToString("0.##", CultureInfo.InvariantCulture)} %, {at}",
+        };
+    }
+
+    private sealed record CandidateRow
+    {
+        public long StudyId { get; init; }
+
+        public required string Key { get; init; }
+
+        public required string Title { get; init; }
+
+        public required string Design { get; init; }
+
+        public required string Status { get; init; }
+
+        public bool IsReview { get; init; }
+
+        public int? Year { get; init; }
+
+        public int? Participants { get; init; }
+
+        public long? OutcomeId { get; init; }
+
+        public string? Measure { get; init; }
+
+        public string? Timepoint { get; init; }
+
+        public decimal? TimepointWeeks { get; init; }
+
+        public decimal? BaselineValue { get; init; }
+
+        public decimal? Value { get; init; }
+
+        public int? Assessed { get; init; }
+
+        public int? Responders { get; init; }
+
+        public string? Quote { get; init; }
+
+        public string? Evidence { get; init; }
+
+        public string? SourceNote { get; init; }
+    }
+}

@@ -1,0 +1,35 @@
+using EvidenceApi.Stats;
+using EvidenceApi.Tests.Infrastructure;
+
+namespace EvidenceApi.Tests.Synthesis;
+
+public sealed class StatsTests(EvidenceApiFactory api) : IClassFixture<EvidenceApiFactory>
+{
+    [Fact]
+    public async Task Stats_CountStudiesAndPatientsByEveryDimension()
+    {
+        var client = api.CreateClient();
+        var stats = await (await client.GetAsync("/v1/stats?condition=psoriasis")).ShouldBeOkAsync<EvidenceStats>();
+        var studies = await (await client.GetAsync("/v1/studies?condition=psoriasis&limit=200")).ShouldBeOkAsync<EvidenceApi.Infrastructure.Page<EvidenceApi.Studies.StudySummary>>();
+
+        Assert.Equal(studies.Total, stats.Studies);
+        Assert.Equal(stats.Studies, stats.ByDesign.Sum(c => c.Studies));
+        Assert.Equal(stats.Studies, stats.ByYear.Sum(c => c.Studies));
+        Assert.Equal(stats.Studies, stats.ByCountry.Sum(c => c.Studies));
+        var nonReviewPatients = studies.Items.Where(s => !s.Design.EndsWith("review", StringComparison.Ordinal)).Sum(s => s.Participants ?? 0);
+        Assert.Equal(nonReviewPatients, stats.Patients);
+        Assert.Equal(0, stats.ByDesign.Single(c => c.Value == "narrative_review").Patients);
+        Assert.Equal(studies.Items.Count(s => s.Products.Contains("conditioned_medium")), stats.ByProduct.Single(c => c.Value == "conditioned_medium").Studies);
+        Assert.Equal(studies.Items.Count(s => s.Routes.Contains("intravenous")), stats.ByRoute.Single(c => c.Value == "intravenous").Studies);
+        Assert.Contains(stats.ByCellSource, c => c.Value == "umbilical_cord");
+        Assert.Contains(stats.ByYear, c => c.Value == "2024");
+    }
+
+    [Fact]
+    public async Task Stats_ForAnUnknownCondition_AreZero()
+    {
+        var stats = await (await api.CreateClient().GetAsync("/v1/stats?condition=no-such-condition")).ShouldBeOkAsync<EvidenceStats>();
+        Assert.Equal((0L, 0L), (stats.Studies, stats.Patients));
+        Assert.Empty(stats.ByDesign);
+    }
+}
