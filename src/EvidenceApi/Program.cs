@@ -43,6 +43,11 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.DefaultIgnoreCondition =
     System.Text.Json.Serialization.JsonIgnoreCondition.Never);
 builder.Services.AddEvidenceOpenApi();
+builder.Services.AddResponseCompression(options =>
+{
+    options.EnableForHttps = true;
+    options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain"];
+});
 
 var app = builder.Build();
 if (embedded is not null)
@@ -71,6 +76,8 @@ if (exitCode is not null)
     return exitCode.Value;
 }
 
+app.UseResponseCompression();
+app.UseMiddleware<HttpCachingMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseEvidenceOpenApi();

@@ -12,7 +12,20 @@ namespace EvidenceApi.Infrastructure;
 /// <param name="Total">How many items match the filters across all pages (omitted when includeTotal=false).</param>
 /// <param name="Limit">The page size used.</param>
 /// <param name="Next">Opaque cursor for the next page (pass it as <c>cursor</c>); null on the last page.</param>
-public sealed record Page<T>(IReadOnlyList<T> Items, long? Total, int Limit, string? Next);
+/// <param name="SearchedFor">When a free-text search found nothing and was retried with misspellings corrected: the query used.</param>
+public sealed record Page<T>(
+    IReadOnlyList<T> Items,
+    long? Total,
+    int Limit,
+    string? Next,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? SearchedFor = null) : IPage;
+
+/// <summary>What the paging filters need to know of any page.</summary>
+public interface IPage
+{
+    string? Next { get; }
+}
 
 /// <summary>
 /// Position after the last row of a page: the value of the sort key and the id that breaks ties.
@@ -74,6 +87,16 @@ public abstract record PageQuery
     /// <example>true</example>
     [FromQuery(Name = "includeTotal")]
     public bool? IncludeTotal { get; init; }
+
+    /// <summary>Only these fields of each item, comma-separated (JSON only).</summary>
+    /// <example>id,title,year</example>
+    [FromQuery(Name = "fields")]
+    public string? Fields { get; init; }
+
+    /// <summary>json (default) or csv: every matching row streamed as CSV with a header row (same as Accept: text/csv); limit caps the rows.</summary>
+    /// <example>json</example>
+    [FromQuery(Name = "format")]
+    public string? Format { get; init; }
 }
 
 public sealed class PageQueryValidator : AbstractValidator<PageQuery>
@@ -90,5 +113,7 @@ public sealed class PageQueryValidator : AbstractValidator<PageQuery>
         RuleFor(q => q.Cursor)
             .Must(c => c is null || Cursor.TryDecode(c) is not null)
             .WithMessage("The cursor is not valid: pass the next value of a previous page unchanged.");
+        RuleFor(q => q.Format).Must(f => f is null or "json" or "csv").WithMessage("format is json or csv.");
+        RuleFor(q => q.Fields).MaximumLength(1000);
     }
 }

@@ -52,6 +52,19 @@ public sealed class SqlFilter
         return this;
     }
 
+    /// <summary>Every row of <paramref name="sql"/> ({0} for WHERE, {1} for an optional LIMIT) as a CSV download.</summary>
+    public CsvResult Export(Npgsql.NpgsqlDataSource dataSource, string sql, int? limit, string fileName)
+    {
+        if (limit is not null)
+        {
+            Parameters.Add("Take", limit);
+        }
+
+        var command = sql.Replace("{0}", Where, StringComparison.Ordinal)
+            .Replace("{1}", limit is null ? "" : "LIMIT @Take", StringComparison.Ordinal);
+        return new CsvResult(dataSource, command, Parameters, fileName);
+    }
+
     public string Where => clauses.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", clauses);
 
     public string And => clauses.Count == 0 ? "" : "AND " + string.Join("\n  AND ", clauses);

@@ -77,6 +77,18 @@ public static class InterventionsEndpoints
         LIMIT @Take OFFSET @Offset;
         """;
 
+    private const string ExportSql = """
+        SELECT i.id, i.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, src.year AS study_year,
+               i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
+               i.administrations, i.schedule, i.cotreatment, i.description
+        FROM interventions i
+        JOIN studies s ON s.id = i.study_id
+        LEFT JOIN sources src ON src.id = s.source_id
+        {0}
+        ORDER BY i.id
+        {1}
+        """;
+
     private const string CountSql = """
         SELECT count(*) FROM interventions i JOIN studies s ON s.id = i.study_id {0};
         """;
@@ -88,12 +100,13 @@ public static class InterventionsEndpoints
             .WithName("ListInterventions")
             .WithSummary("Interventions across studies")
             .WithDescription("What was given (product, cell source, donor, route, dose, schedule) with the study it belongs to.")
-            .Validate<InterventionListQuery>();
+            .Validate<InterventionListQuery>()
+            .ListOf<InterventionListItem>();
         return group;
     }
 
-    private static async Task<Ok<Page<InterventionListItem>>> ListInterventions(
-        [AsParameters] InterventionListQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<InterventionListItem>>, CsvResult>> ListInterventions(
+        [AsParameters] InterventionListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "i.study_id = @StudyId")
@@ -103,6 +116,10 @@ public static class InterventionsEndpoints
             .When(Paging.SplitList(query.CellSource), "CellSources", "i.cell_source = ANY(@CellSources)")
             .When(Paging.SplitList(query.Route), "Routes", "i.route = ANY(@Routes)")
             .When(Paging.SplitList(query.Donor), "Donors", "i.donor = ANY(@Donors)");
+        if (CsvResult.Requested(context, query))
+        {
+            return filter.Export(dataSource, ExportSql, query.Limit, "interventions.csv");
+        }
 
         var page = await IdKeysetPage.QueryAsync(
             dataSource, ListSql, CountSql, filter, "i.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,

@@ -110,6 +110,20 @@ public static class OutcomesEndpoints
         LIMIT @Take OFFSET @Offset;
         """;
 
+    private const string ExportSql = """
+        SELECT o.id, o.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, src.year AS study_year,
+               o.intervention_id, i.product, i.cell_source, i.donor, i.route,
+               o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value, o.unit, o.scale_max,
+               o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
+        FROM outcomes o
+        JOIN studies s ON s.id = o.study_id
+        LEFT JOIN sources src ON src.id = s.source_id
+        LEFT JOIN interventions i ON i.id = o.intervention_id
+        {0}
+        ORDER BY o.id
+        {1}
+        """;
+
     private const string CountSql = """
         SELECT count(*) FROM outcomes o JOIN studies s ON s.id = o.study_id {0};
         """;
@@ -122,12 +136,13 @@ public static class OutcomesEndpoints
             .WithSummary("Outcomes across studies, with their study and intervention")
             .WithDescription("For example all PASI-75 results for umbilical-cord MSCs given intravenously: " +
                              "measure=pasi_75&cellSource=umbilical_cord&route=intravenous. Each result carries its source quote.")
-            .Validate<OutcomeListQuery>();
+            .Validate<OutcomeListQuery>()
+            .ListOf<OutcomeListItem>();
         return group;
     }
 
-    private static async Task<Ok<Page<OutcomeListItem>>> ListOutcomes(
-        [AsParameters] OutcomeListQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<OutcomeListItem>>, CsvResult>> ListOutcomes(
+        [AsParameters] OutcomeListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
@@ -147,6 +162,10 @@ public static class OutcomesEndpoints
                 ],
                 conditions => "EXISTS (SELECT 1 FROM interventions fi WHERE fi.study_id = o.study_id " +
                               $"AND (o.intervention_id IS NULL OR fi.id = o.intervention_id) AND {conditions})");
+        if (CsvResult.Requested(context, query))
+        {
+            return filter.Export(dataSource, ExportSql, query.Limit, "outcomes.csv");
+        }
 
         var page = await IdKeysetPage.QueryAsync(
             dataSource, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,

@@ -16,7 +16,8 @@ public static class StudiesEndpoints
             .WithDescription("Studies of any design (reviews, trials, case series, case reports), filtered by condition, design, " +
                              "intervention (product, cell source, route, donor: all for the same intervention), outcome measure, " +
                              "year and free text; sorted and paged by offset or cursor, with the total.")
-            .Validate<StudyListQuery>();
+            .Validate<StudyListQuery>()
+            .ListOf<StudySummary>();
 
         group.MapGet("/{id}", GetStudy)
             .WithName("GetStudy")
@@ -27,9 +28,17 @@ public static class StudiesEndpoints
         return group;
     }
 
-    private static async Task<Ok<Page<StudySummary>>> ListStudies(
-        [AsParameters] StudyListQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await StudyQueries.ListAsync(dataSource, query, cancellationToken));
+    private static async Task<Results<Ok<Page<StudySummary>>, CsvResult>> ListStudies(
+        [AsParameters] StudyListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (CsvResult.Requested(context, query))
+        {
+            var (sql, parameters) = StudyQueries.ListCommand(query, export: true);
+            return new CsvResult(dataSource, sql, parameters, "studies.csv");
+        }
+
+        return TypedResults.Ok(await StudyQueries.ListAsync(dataSource, query, cancellationToken));
+    }
 
     /// <param name="id">Numeric id or key of the study.</param>
     /// <param name="dataSource">The evidence database.</param>

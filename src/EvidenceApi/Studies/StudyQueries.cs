@@ -71,16 +71,30 @@ public static class StudyQueries
 
     public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, StudyListQuery query, CancellationToken cancellationToken)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var page = await ListPageAsync(connection, query, cancellationToken);
+
+        // Typo tolerance: when a search finds nothing, search again with misspelt words replaced by the nearest known ones.
+        if (page.Items.Count == 0 && query is { Q: not null, Cursor: null, Offset: null or 0 }
+            && await SearchCorrection.CorrectAsync(connection, query.Q, cancellationToken) is { } corrected)
+        {
+            page = await ListPageAsync(connection, query with { Q = corrected }, cancellationToken) with { SearchedFor = corrected };
+        }
+
+        return page;
+    }
+
+    /// <summary>The SQL and parameters of the list: one page (with a look-ahead row), or every row for an export.</summary>
+    public static (string Sql, DynamicParameters Parameters) ListCommand(StudyListQuery query, bool export)
+    {
         var filter = Filter(query);
-        var sortText = query.Sort ?? (string.IsNullOrWhiteSpace(query.Q) ? "-year" : "-relevance");
+        var sortText = EffectiveSort(query);
         var descending = sortText.StartsWith('-');
-        var sortName = sortText.TrimStart('-');
-        var sort = SortKeys[sortName];
+        var sort = SortKeys[sortText.TrimStart('-')];
         var direction = descending ? "DESC" : "ASC";
-        var limit = query.Limit ?? Paging.DefaultLimit;
 
         var keyset = "";
-        if (Cursor.TryDecode(query.Cursor) is { } cursor)
+        if (!export && Cursor.TryDecode(query.Cursor) is { } cursor)
         {
             if (cursor.Sort != sortText)
             {
@@ -92,39 +106,59 @@ public static class StudyQueries
             keyset = $"AND ({sort.Expression}, s.id) {(descending ? "<" : ">")} (@CursorValue, @CursorId)";
         }
 
-        filter.Parameters.Add("Take", limit + 1);
-        filter.Parameters.Add("Offset", query.Offset ?? 0);
-        var where = filter.Where.Length == 0 ? "WHERE true" : filter.Where;
+        var paging = "";
+        if (!export)
+        {
+            filter.Parameters.Add("Take", (query.Limit ?? Paging.DefaultLimit) + 1);
+            filter.Parameters.Add("Offset", query.Offset ?? 0);
+            paging = "LIMIT @Take OFFSET @Offset";
+        }
+        else if (query.Limit is { } cap)
+        {
+            filter.Parameters.Add("Take", cap);
+            paging = "LIMIT @Take";
+        }
 
         var sql = $"""
             WITH page AS (
                 SELECT s.id, {sort.Expression} AS sort_value
                 FROM studies s LEFT JOIN sources src ON src.id = s.source_id
-                {where} {keyset}
+                {(filter.Where.Length == 0 ? "WHERE true" : filter.Where)} {keyset}
                 ORDER BY {sort.Expression} {direction}, s.id {direction}
-                LIMIT @Take OFFSET @Offset
+                {paging}
             )
-            SELECT page.sort_value, {SummaryColumns}
+            SELECT {(export ? "" : "page.sort_value, ")}{SummaryColumns}
             FROM page JOIN studies s ON s.id = page.id
             {SummaryJoins}
-            ORDER BY page.sort_value {direction}, s.id {direction};
+            ORDER BY page.sort_value {direction}, s.id {direction}
             """;
+        return (sql, filter.Parameters);
+    }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+    private static string EffectiveSort(StudyListQuery query) => query.Sort ?? (string.IsNullOrWhiteSpace(query.Q) ? "-year" : "-relevance");
+
+    private static async Task<Page<StudySummary>> ListPageAsync(NpgsqlConnection connection, StudyListQuery query, CancellationToken cancellationToken)
+    {
+        var limit = query.Limit ?? Paging.DefaultLimit;
+        var (sql, parameters) = ListCommand(query, export: false);
         var rows = (await connection.QueryAsync<SortRow, StudySummary, (object? SortValue, StudySummary Study)>(
-            new CommandDefinition(sql, filter.Parameters, cancellationToken: cancellationToken),
+            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken),
             (sortRow, study) => (sortRow.SortValue, study), splitOn: "id")).ToList();
-        long? total = query.IncludeTotal ?? true
-            ? await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT count(*) FROM studies s LEFT JOIN sources src ON src.id = s.source_id {where} ", filter.Parameters, cancellationToken: cancellationToken))
-            : null;
+
+        long? total = null;
+        if (query.IncludeTotal ?? true)
+        {
+            var filter = Filter(query);
+            total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT count(*) FROM studies s LEFT JOIN sources src ON src.id = s.source_id {filter.Where}", filter.Parameters, cancellationToken: cancellationToken));
+        }
 
         string? next = null;
         if (rows.Count > limit)
         {
             rows.RemoveAt(rows.Count - 1);
             var last = rows[^1];
-            next = new Cursor(sortText, JsonSerializer.SerializeToElement(last.SortValue), last.Study.Id).Encode();
+            next = new Cursor(EffectiveSort(query), JsonSerializer.SerializeToElement(last.SortValue), last.Study.Id).Encode();
         }
 
         return new Page<StudySummary>(rows.Select(r => r.Study).ToList(), total, limit, next);

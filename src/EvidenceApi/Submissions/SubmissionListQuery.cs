@@ -21,5 +21,6 @@ public sealed class SubmissionListQueryValidator : AbstractValidator<SubmissionL
     {
         RuleFor(q => q.Status).InVocabulary(SubmissionListQuery.Statuses);
         Include(new PageQueryValidator());
+        RuleFor(q => q.Format).NotEqual("csv").WithMessage("Submissions are JSON only; CSV export is offered for studies, interventions and outcomes.");
     }
 }

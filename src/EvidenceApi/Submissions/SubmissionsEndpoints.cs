@@ -19,7 +19,8 @@ public static class SubmissionsEndpoints
         group.MapGet("/", List)
             .WithName("ListSubmissions")
             .WithSummary("The moderation queue (curators) or your own submissions (contributors)")
-            .Validate<SubmissionListQuery>();
+            .Validate<SubmissionListQuery>()
+            .ListOf<SubmissionView>(csv: false);
 
         group.MapGet("/{id:long}", Get)
             .WithName("GetSubmission")
@@ -55,6 +56,10 @@ public static class SubmissionsEndpoints
         [AsParameters] SubmissionListQuery query, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         TypedResults.Ok(await SubmissionQueries.ListAsync(dataSource, Caller.From(user), query, cancellationToken));
 
+    /// <param name="id">The submission's id.</param>
+    /// <param name="user">The authenticated caller.</param>
+    /// <param name="dataSource">The evidence database.</param>
+    /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Get(
         long id, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -63,6 +68,9 @@ public static class SubmissionsEndpoints
         return submission is null ? NotFound(id) : TypedResults.Ok(submission);
     }
 
+    /// <param name="id">The submission's id.</param>
+    /// <param name="dataSource">The evidence database.</param>
+    /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<IReadOnlyList<SubmissionEvent>>, ProblemHttpResult>> Events(
         long id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -71,10 +79,20 @@ public static class SubmissionsEndpoints
         return events.Count == 0 ? NotFound(id) : TypedResults.Ok(events);
     }
 
+    /// <param name="id">The submission to publish.</param>
+    /// <param name="decision">An optional reason, recorded with the change.</param>
+    /// <param name="user">The authenticated caller.</param>
+    /// <param name="dataSource">The evidence database.</param>
+    /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Publish(
         long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         Answer(id, await SubmissionModeration.PublishAsync(dataSource, id, Caller.From(user), Trimmed(decision?.Reason), cancellationToken));
 
+    /// <param name="id">The submission to reject.</param>
+    /// <param name="decision">The reason, required: the contributor reads it.</param>
+    /// <param name="user">The authenticated caller.</param>
+    /// <param name="dataSource">The evidence database.</param>
+    /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ValidationProblem, ProblemHttpResult>> Reject(
         long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {

@@ -14,21 +14,34 @@ public sealed class ApiSurfaceTests(EvidenceApiFactory api) : IClassFixture<Evid
         var document = await (await client.GetAsync("/swagger/v1/swagger.json")).ShouldBeOkAsync<JsonElement>();
         var paths = document.GetProperty("paths");
 
-        foreach (var path in new[] { "/v1/studies", "/v1/studies/{id}", "/v1/interventions", "/v1/outcomes", "/v1/vocabularies" })
+        foreach (var path in new[] { "/v1/studies", "/v1/studies/{id}", "/v1/interventions", "/v1/outcomes", "/v1/vocabularies", "/v1/synthesis", "/v1/stats", "/v1/case-reports", "/v1/submissions" })
         {
-            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is not documented");
-            var get = item.GetProperty("get");
-            Assert.False(string.IsNullOrWhiteSpace(get.GetProperty("summary").GetString()), $"{path} has no summary");
-            if (get.TryGetProperty("parameters", out var parameters))
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is not documented");
+        }
+
+        foreach (var path in paths.EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
             {
-                foreach (var parameter in parameters.EnumerateArray())
+                var where = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                Assert.False(string.IsNullOrWhiteSpace(operation.Value.GetProperty("summary").GetString()), $"{where} has no summary");
+                Assert.True(operation.Value.GetProperty("responses").EnumerateObject().Any(r => r.Name.StartsWith('2')), $"{where} documents no success");
+                if (operation.Value.TryGetProperty("parameters", out var parameters))
                 {
-                    var name = parameter.GetProperty("name").GetString();
-                    Assert.True(parameter.TryGetProperty("description", out var description) && description.GetString()?.Length > 5,
-                        $"{path} parameter {name} has no description");
+                    foreach (var parameter in parameters.EnumerateArray())
+                    {
+                        var name = parameter.GetProperty("name").GetString();
+                        Assert.True(parameter.TryGetProperty("description", out var description) && description.GetString()?.Length > 5,
+                            $"{where} parameter {name} has no description");
+                    }
                 }
             }
         }
+
+        var synthesisParameters = paths.GetProperty("/v1/synthesis").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.Equal("clinical_response", synthesisParameters["measure"].GetProperty("example").GetString());
+        Assert.True(synthesisParameters["threshold"].TryGetProperty("example", out _));
 
         var studyParameters = paths.GetProperty("/v1/studies").GetProperty("get").GetProperty("parameters").EnumerateArray()
             .ToDictionary(p => p.GetProperty("name").GetString()!);
@@ -36,7 +49,11 @@ public sealed class ApiSurfaceTests(EvidenceApiFactory api) : IClassFixture<Evid
             new HashSet<string> { "condition", "subtype", "design", "product", "cellSource", "route", "measure", "yearFrom", "yearTo", "q", "sort", "limit", "cursor", "offset" },
             studyParameters.Keys.ToHashSet());
         Assert.Contains("umbilical_cord", studyParameters["cellSource"].GetProperty("description").GetString(), StringComparison.Ordinal);
-        Assert.Equal("psoriasis", studyParameters["condition"].GetProperty("example").GetString());
+        foreach (var (name, example) in new[] { ("condition", "psoriasis"), ("design", "case_report,case_series"), ("cellSource", "umbilical_cord"), ("q", "secretome"), ("sort", "-year"), ("fields", "id,title,year") })
+        {
+            Assert.Equal(example, studyParameters[name].GetProperty("example").GetString());
+        }
+
         Assert.Contains("StudySummary", document.GetProperty("components").GetProperty("schemas").EnumerateObject().Select(p => p.Name));
     }
 
