@@ -26,23 +26,30 @@ public sealed class SqlFilter
     }
 
     /// <summary>
-    /// Adds one clause for the present values among <paramref name="parts"/>, joined with AND inside
-    /// <paramref name="wrap"/>, so that they must hold together (for example, for the same intervention).
+    /// Requires an intervention (table alias <c>i</c>, found by <paramref name="exists"/>) that matches every given
+    /// product, cell source, route and donor at once: "umbilical-cord cells given intravenously" is one intervention.
     /// </summary>
-    public SqlFilter WhenAny(IEnumerable<(string Name, object? Value, string Clause)> parts, Func<string, string> wrap)
+    public SqlFilter WhenIntervention(string? products, string? cellSources, string? routes, string? donors, Func<string, string> exists)
     {
-        var present = parts.Where(p => p.Value is not null).ToList();
+        (string Name, string[]? Values, string Clause)[] parts =
+        [
+            ("Products", Paging.SplitList(products), "i.product = ANY(@Products)"),
+            ("CellSources", Paging.SplitList(cellSources), "i.cell_source = ANY(@CellSources)"),
+            ("Routes", Paging.SplitList(routes), "i.route = ANY(@Routes)"),
+            ("Donors", Paging.SplitList(donors), "i.donor = ANY(@Donors)"),
+        ];
+        var present = parts.Where(p => p.Values is not null).ToList();
         if (present.Count == 0)
         {
             return this;
         }
 
-        foreach (var (name, value, _) in present)
+        foreach (var (name, values, _) in present)
         {
-            Parameters.Add(name, value);
+            Parameters.Add(name, values);
         }
 
-        clauses.Add(wrap(string.Join(" AND ", present.Select(p => p.Clause))));
+        clauses.Add(exists(string.Join(" AND ", present.Select(p => p.Clause))));
         return this;
     }
 

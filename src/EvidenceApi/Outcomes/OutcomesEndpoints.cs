@@ -153,15 +153,9 @@ public static class OutcomesEndpoints
             .When(Paging.SplitList(query.Evidence), "Evidence", "o.evidence = ANY(@Evidence)")
             .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
             .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks")
-            .WhenAny(
-                [
-                    ("Products", Paging.SplitList(query.Product), "fi.product = ANY(@Products)"),
-                    ("CellSources", Paging.SplitList(query.CellSource), "fi.cell_source = ANY(@CellSources)"),
-                    ("Routes", Paging.SplitList(query.Route), "fi.route = ANY(@Routes)"),
-                    ("Donors", Paging.SplitList(query.Donor), "fi.donor = ANY(@Donors)"),
-                ],
-                conditions => "EXISTS (SELECT 1 FROM interventions fi WHERE fi.study_id = o.study_id " +
-                              $"AND (o.intervention_id IS NULL OR fi.id = o.intervention_id) AND {conditions})");
+            .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
+                conditions => "EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = o.study_id " +
+                              $"AND (o.intervention_id IS NULL OR i.id = o.intervention_id) AND {conditions})");
         if (CsvResult.Requested(context, query))
         {
             return filter.Export(dataSource, ExportSql, query.Limit, "outcomes.csv");

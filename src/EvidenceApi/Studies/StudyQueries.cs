@@ -204,13 +204,7 @@ public static class StudyQueries
         .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
         .When(Paging.SplitList(query.Measure), "Measures",
             "EXISTS (SELECT 1 FROM outcomes o WHERE o.study_id = s.id AND o.measure = ANY(@Measures))")
-        .WhenAny(
-            [
-                ("Products", Paging.SplitList(query.Product), "i.product = ANY(@Products)"),
-                ("CellSources", Paging.SplitList(query.CellSource), "i.cell_source = ANY(@CellSources)"),
-                ("Routes", Paging.SplitList(query.Route), "i.route = ANY(@Routes)"),
-                ("Donors", Paging.SplitList(query.Donor), "i.donor = ANY(@Donors)"),
-            ],
+        .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
             conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
 
     private static object CursorValue(JsonElement? value, Type type)

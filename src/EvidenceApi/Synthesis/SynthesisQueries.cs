@@ -42,13 +42,7 @@ public static class SynthesisQueries
             .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
             .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
             .When(designs, "Designs", "s.design = ANY(@Designs)")
-            .WhenAny(
-                [
-                    ("Products", Paging.SplitList(query.Product), "i.product = ANY(@Products)"),
-                    ("CellSources", Paging.SplitList(query.CellSource), "i.cell_source = ANY(@CellSources)"),
-                    ("Routes", Paging.SplitList(query.Route), "i.route = ANY(@Routes)"),
-                    ("Donors", Paging.SplitList(query.Donor), "i.donor = ANY(@Donors)"),
-                ],
+            .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
                 conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
 
