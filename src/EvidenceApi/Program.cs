@@ -14,6 +14,8 @@ using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
 using Npgsql;
+using System.IO.Compression;
+using Microsoft.AspNetCore.ResponseCompression;
 
 var command = EvidenceCommand.Parse(args);
 var builder = WebApplication.CreateBuilder(command.HostArguments);
@@ -48,6 +50,11 @@ builder.Services.AddResponseCompression(options =>
     options.EnableForHttps = true;
     options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain"];
 });
+builder.Services.Configure<BrotliCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);
+builder.Services.Configure<GzipCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);
+builder.Services.Configure<ReadCacheOptions>(builder.Configuration.GetSection(ReadCacheOptions.Section));
+builder.Services.AddSingleton<DataVersion>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<DataVersion>());
 
 var app = builder.Build();
 if (embedded is not null)
@@ -77,7 +84,7 @@ if (exitCode is not null)
 }
 
 app.UseResponseCompression();
-app.UseMiddleware<HttpCachingMiddleware>();
+app.UseMiddleware<ReadCacheMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseEvidenceOpenApi();

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EvidenceApi.ApiKeys;
+using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -83,10 +84,19 @@ public static class SubmissionsEndpoints
     /// <param name="decision">An optional reason, recorded with the change.</param>
     /// <param name="user">The authenticated caller.</param>
     /// <param name="dataSource">The evidence database.</param>
+    /// <param name="dataVersion">Moved on at once, so this instance's next read sees the new study.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Publish(
-        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        Answer(id, await SubmissionModeration.PublishAsync(dataSource, id, Caller.From(user), Trimmed(decision?.Reason), cancellationToken));
+        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, DataVersion dataVersion, CancellationToken cancellationToken)
+    {
+        var result = await SubmissionModeration.PublishAsync(dataSource, id, Caller.From(user), Trimmed(decision?.Reason), cancellationToken);
+        if (result is ModerationResult.Done)
+        {
+            await dataVersion.RefreshAsync(CancellationToken.None);
+        }
+
+        return Answer(id, result);
+    }
 
     /// <param name="id">The submission to reject.</param>
     /// <param name="decision">The reason, required: the contributor reads it.</param>

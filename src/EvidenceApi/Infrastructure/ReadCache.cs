@@ -1,0 +1,205 @@
+using System.Security.Cryptography;
+using EvidenceApi.Database;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace EvidenceApi.Infrastructure;
+
+/// <summary>Settings under <c>ReadCache</c>.</summary>
+public sealed class ReadCacheOptions
+{
+    public const string Section = "ReadCache";
+
+    /// <summary>Serve public reads from memory while the data version is unchanged (default true).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Upper bound of the cached bodies, in megabytes (default 64).</summary>
+    public int SizeLimitMegabytes { get; set; } = 64;
+}
+
+/// <summary>
+/// HTTP caching of GET answers. Public evidence reads carry the data version as a strong ETag, so a matching
+/// If-None-Match is a 304 without any query, and their serialized bodies are kept in a bounded memory cache,
+/// keyed by the normalized request and valid only for the version they were made under. Answers about keys and
+/// submissions are private and never stored. Other GETs (the OpenAPI document) get an ETag hashed from the body.
+/// </summary>
+public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVersion, IOptions<ReadCacheOptions> options) : IDisposable
+{
+    private const string PublicCacheControl = "public, no-cache";
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = (long)options.Value.SizeLimitMegabytes * 1024 * 1024 });
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) || request.Path.StartsWithSegments("/health"))
+        {
+            await next(context);
+            return;
+        }
+
+        if (request.Headers.ContainsKey(ApiKeys.ApiKeyDefaults.HeaderName) || request.Path.StartsWithSegments("/v1/submissions"))
+        {
+            context.Response.Headers.CacheControl = "private, no-store";
+            await next(context);
+            return;
+        }
+
+        var csv = request.Query["format"] == "csv"
+            || (StringValues(request.Query["format"]) is null && request.Headers.Accept.ToString().Contains(CsvResult.ContentType, StringComparison.OrdinalIgnoreCase));
+        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version)
+        {
+            await ServeVersionedAsync(context, version, csv);
+        }
+        else if (csv)
+        {
+            await next(context);
+        }
+        else
+        {
+            await ServeHashedAsync(context);
+        }
+    }
+
+    public void Dispose() => cache.Dispose();
+
+    private async Task ServeVersionedAsync(HttpContext context, long version, bool csv)
+    {
+        var etag = $"\"v{version}{(csv ? "-csv" : "")}\"";
+        var response = context.Response;
+        if (Matches(context.Request, etag))
+        {
+            NotModified(response, etag);
+            return;
+        }
+
+        if (csv)
+        {
+            // Streams: the ETag is known before the body, so it goes out with the headers.
+            response.OnStarting(() =>
+            {
+                if (response.StatusCode == StatusCodes.Status200OK)
+                {
+                    response.Headers.ETag = etag;
+                    response.Headers.CacheControl = PublicCacheControl;
+                }
+
+                return Task.CompletedTask;
+            });
+            await next(context);
+            return;
+        }
+
+        var key = Key(context.Request);
+        if (options.Value.Enabled && cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = hit.ContentType;
+            if (hit.Link is not null)
+            {
+                response.Headers.Link = hit.Link;
+            }
+
+            await WriteAsync(context, hit.Body, etag);
+            return;
+        }
+
+        var body = await RunBufferedAsync(context);
+        response.Headers.CacheControl = PublicCacheControl;
+        if (response.StatusCode != StatusCodes.Status200OK)
+        {
+            await WriteBodyAsync(context, body);
+            return;
+        }
+
+        if (dataVersion.Current != version)
+        {
+            // The data changed while this answer was made: it belongs to no single version, so it gets no version tag.
+            await WriteAsync(context, body, HashTag(body));
+            return;
+        }
+
+        if (options.Value.Enabled)
+        {
+            var entry = new CachedResponse(version, response.ContentType ?? "application/json", response.Headers.Link.ToString() is { Length: > 0 } link ? link : null, body);
+            cache.Set(key, entry, new MemoryCacheEntryOptions { Size = body.Length + (key.Length * 2) + 256 });
+        }
+
+        await WriteAsync(context, body, etag);
+    }
+
+    private async Task ServeHashedAsync(HttpContext context)
+    {
+        var body = await RunBufferedAsync(context);
+        context.Response.Headers.CacheControl = PublicCacheControl;
+        if (context.Response.StatusCode == StatusCodes.Status200OK)
+        {
+            var etag = HashTag(body);
+            if (Matches(context.Request, etag))
+            {
+                NotModified(context.Response, etag);
+                return;
+            }
+
+            await WriteAsync(context, body, etag);
+            return;
+        }
+
+        await WriteBodyAsync(context, body);
+    }
+
+    private async Task<byte[]> RunBufferedAsync(HttpContext context)
+    {
+        var original = context.Response.Body;
+        await using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task WriteAsync(HttpContext context, byte[] body, string etag)
+    {
+        context.Response.Headers.ETag = etag;
+        context.Response.Headers.CacheControl = PublicCacheControl;
+        await WriteBodyAsync(context, body);
+    }
+
+    private static async Task WriteBodyAsync(HttpContext context, byte[] body)
+    {
+        context.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(body, context.RequestAborted);
+        }
+    }
+
+    private static void NotModified(HttpResponse response, string etag)
+    {
+        response.StatusCode = StatusCodes.Status304NotModified;
+        response.Headers.ETag = etag;
+        response.Headers.CacheControl = PublicCacheControl;
+    }
+
+    private static string HashTag(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
+
+    private static bool Matches(HttpRequest request, string etag) =>
+        request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.Equals(etag, StringComparison.Ordinal));
+
+    private static string? StringValues(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values.ToString();
+
+    /// <summary>The request as the cache sees it: the path, and the query parameters sorted, so their order does not matter.</summary>
+    private static string Key(HttpRequest request) =>
+        request.Path.Value?.TrimEnd('/').ToLowerInvariant() + "?" + string.Join('&', request.Query
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}"));
+
+    private sealed record CachedResponse(long Version, string ContentType, string? Link, byte[] Body);
+}
