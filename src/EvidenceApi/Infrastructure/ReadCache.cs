@@ -29,6 +29,9 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
     private const string PublicCacheControl = "public, no-cache";
     private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = (long)options.Value.SizeLimitMegabytes * 1024 * 1024 });
 
+    // Requests for the same missing entry wait for the first one instead of all running the same query.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CachedResponse?>> inFlight = new(StringComparer.Ordinal);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
@@ -93,39 +96,63 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         var key = Key(context.Request);
         if (options.Value.Enabled && cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
         {
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = hit.ContentType;
-            if (hit.Link is not null)
+            await ServeCachedAsync(context, hit, etag);
+            return;
+        }
+
+        var flightKey = $"{version}:{key}";
+        var flight = new TaskCompletionSource<CachedResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (options.Value.Enabled && !inFlight.TryAdd(flightKey, flight.Task)
+            && inFlight.TryGetValue(flightKey, out var running)
+            && await running.WaitAsync(context.RequestAborted) is { } shared)
+        {
+            await ServeCachedAsync(context, shared, etag);
+            return;
+        }
+
+        CachedResponse? made = null;
+        try
+        {
+            var body = await RunBufferedAsync(context);
+            response.Headers.CacheControl = PublicCacheControl;
+            if (response.StatusCode != StatusCodes.Status200OK)
             {
-                response.Headers.Link = hit.Link;
+                await WriteBodyAsync(context, body);
+                return;
             }
 
-            await WriteAsync(context, hit.Body, etag);
-            return;
-        }
+            if (dataVersion.Current != version)
+            {
+                // The data changed while this answer was made: it belongs to no single version, so it gets no version tag.
+                await WriteAsync(context, body, HashTag(body));
+                return;
+            }
 
-        var body = await RunBufferedAsync(context);
-        response.Headers.CacheControl = PublicCacheControl;
-        if (response.StatusCode != StatusCodes.Status200OK)
+            made = new CachedResponse(version, response.ContentType ?? "application/json", response.Headers.Link.ToString() is { Length: > 0 } link ? link : null, body);
+            if (options.Value.Enabled)
+            {
+                cache.Set(key, made, new MemoryCacheEntryOptions { Size = body.Length + (key.Length * 2) + 256 });
+            }
+
+            await WriteAsync(context, body, etag);
+        }
+        finally
         {
-            await WriteBodyAsync(context, body);
-            return;
+            flight.TrySetResult(made);
+            inFlight.TryRemove(new KeyValuePair<string, Task<CachedResponse?>>(flightKey, flight.Task));
         }
+    }
 
-        if (dataVersion.Current != version)
+    private static async Task ServeCachedAsync(HttpContext context, CachedResponse cached, string etag)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = cached.ContentType;
+        if (cached.Link is not null)
         {
-            // The data changed while this answer was made: it belongs to no single version, so it gets no version tag.
-            await WriteAsync(context, body, HashTag(body));
-            return;
+            context.Response.Headers.Link = cached.Link;
         }
 
-        if (options.Value.Enabled)
-        {
-            var entry = new CachedResponse(version, response.ContentType ?? "application/json", response.Headers.Link.ToString() is { Length: > 0 } link ? link : null, body);
-            cache.Set(key, entry, new MemoryCacheEntryOptions { Size = body.Length + (key.Length * 2) + 256 });
-        }
-
-        await WriteAsync(context, body, etag);
+        await WriteAsync(context, cached.Body, etag);
     }
 
     private async Task ServeHashedAsync(HttpContext context)

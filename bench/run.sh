@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# EvidenceApi read benchmark: our API against the reference peer (Platformatic DB) on the same database and data.
+#
+#   bench/run.sh              throughput: wrk, alternating targets, two rounds; cache on, then cache off vs bare Dapper
+#   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
+#
+# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
+# BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
+# PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-throughput}
+studies=${BENCH_STUDIES:-1000000}
+duration=${BENCH_DURATION:-10s}
+connections=${BENCH_CONNECTIONS:-32}
+hot=${BENCH_HOT_SET:-1000}
+db_dir=${BENCH_DB_DIR:-bench/.data}
+peer_script=${PEER_SCRIPT:-../shared/bench/peer.sh}
+ours=http://127.0.0.1:5090
+bare=http://127.0.0.1:5091
+peer=http://127.0.0.1:${PEER_PORT:-3042}
+results=bench/results
+mkdir -p "$results"
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+report=$results/$stamp-$mode.md
+
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+echo "== building (Release)"
+dotnet build -c Release -v quiet -nologo src/EvidenceApi/EvidenceApi.csproj >/dev/null
+dotnet build -c Release -v quiet -nologo bench/EvidenceApi.Bench/EvidenceApi.Bench.csproj >/dev/null
+tool=bench/EvidenceApi.Bench/bin/Release/net10.0/EvidenceApi.Bench
+api_dll=src/EvidenceApi/bin/Release/net10.0/EvidenceApi.dll
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  "$peer_script" stop 2>/dev/null || true
+  "$tool" db-stop "$db_dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "== database"
+cs=$("$tool" db-start "$db_dir")
+echo "$cs"
+"$tool" generate "$cs" "$studies"
+port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$cs")
+pg_url="postgres://evidence@127.0.0.1:$port/evidence_bench"
+
+wait_for() { for _ in $(seq 1 120); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "no answer from $1" >&2; return 1; }
+
+start_api() { # $1 = cache on|off
+  ConnectionStrings__Evidence="$cs" Database__SeedOnStartup=false ReadCache__Enabled=$([ "$1" = on ] && echo true || echo false) \
+    Logging__LogLevel__Default=Warning urls=$ours dotnet "$api_dll" >"$results/api-$1.log" 2>&1 &
+  api_pid=$!
+  pids+=("$api_pid")
+  wait_for "$ours/health/ready"
+}
+
+stop_api() { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
+
+hot_first() { curl -fs "$ours/v1/studies?sort=id&limit=1&fields=id&includeTotal=false" | sed -E 's/.*"id":([0-9]+).*/\1/'; }
+
+# run NAME TARGET URL [lua args...]: one wrk run, one table row
+run() {
+  local name=$1 target=$2 url=$3; shift 3
+  local out
+  if [ $# -gt 0 ]; then
+    out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s bench/wrk/random-id.lua "$url" -- "$@" 2>&1)
+  else
+    out=$(wrk -t2 -c"$connections" -d"$duration" --latency "$url" 2>&1)
+  fi
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {n += $5} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$target" "$rps" "$p50" "$p99" "$errors" | tee -a "$report"
+}
+
+sample_memory() { # max RSS of our API in MB, sampled every 0.5 s until stopped
+  local max=0 rss
+  while kill -0 "$api_pid" 2>/dev/null; do
+    rss=$(ps -o rss= -p "$api_pid" 2>/dev/null | tr -d ' ' || echo 0)
+    [ -n "$rss" ] && [ "$rss" -gt "$max" ] && max=$rss && echo $((max / 1024)) >"$results/memory.txt"
+    sleep 0.5
+  done
+}
+
+if [ "$mode" = latency ]; then
+  start_api off
+  {
+    echo "# Single-client latency, $(date -u +%F), $studies studies, cache off"
+    echo
+    "$tool" latency "$ours" "${BENCH_SAMPLES:-300}" "$cs"
+  } | tee "$report"
+  exit 0
+fi
+
+echo "== peer"
+"$peer_script" "$pg_url" >/dev/null
+pids+=("$("$tool" bare "$cs" "$bare" >"$results/bare.log" 2>&1 & echo $!)")
+wait_for "$peer/studies?limit=1"
+wait_for "$bare/bare/outcomes?studyId=1"
+
+start_api on
+first=$(hot_first)
+echo "hot set: study ids $first .. $((first + hot - 1))"
+page_ours="$ours/v1/studies?condition=psoriasis&design=case_report&sort=-participants&limit=20&includeTotal=false"
+page_peer="$peer/studies?where.condition.eq=psoriasis&where.design.eq=case_report&orderby.participants=desc&limit=20"
+page_bare="$bare/bare/studies?condition=psoriasis&design=case_report"
+
+{
+  echo "# Throughput, $(date -u +%F), $studies studies, wrk -t2 -c$connections -d$duration, $(nproc) cores shared by wrk, PostgreSQL and the servers"
+  echo
+  echo "## Cache on: ours against the peer (two rounds, alternating)"
+  echo
+  echo "| request | target | req/s | p50 | p99 | errors |"
+  echo "|---|---|---:|---:|---:|---:|"
+} | tee "$report"
+
+sample_memory & pids+=($!)
+for round in 1 2; do
+  run "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
+  run "study by id" peer "$peer" /studies/ "$first" "$hot"
+  run "filtered page of 20" ours "$page_ours"
+  run "filtered page of 20" peer "$page_peer"
+  run "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
+  run "outcomes of a study" peer "$peer" "/outcomes?where.studyId.eq=" "$first" "$hot"
+  run "free-text search" ours "$ours/v1/studies?q=remission%20infusion&limit=20&includeTotal=false"
+  run "synthesis" ours "$ours/v1/synthesis?measure=pasi_75&condition=psoriasis&cellSource=umbilical_cord&route=intravenous"
+done
+echo "| API memory (max RSS under load) | ours | $(cat "$results/memory.txt" 2>/dev/null || echo ?) MB | | | |" | tee -a "$report"
+stop_api
+
+{
+  echo
+  echo "## Cache off: ours against a bare Dapper query of the same rows"
+  echo
+  echo "| request | target | req/s | p50 | p99 | errors |"
+  echo "|---|---|---:|---:|---:|---:|"
+} | tee -a "$report"
+start_api off
+for round in 1 2; do
+  run "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
+  run "study by id" bare "$bare" /bare/studies/ "$first" "$hot"
+  run "filtered page of 20" ours "$page_ours"
+  run "filtered page of 20" bare "$page_bare"
+  run "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
+  run "outcomes of a study" bare "$bare" "/bare/outcomes?studyId=" "$first" "$hot"
+  run "study by id" peer "$peer" /studies/ "$first" "$hot"
+  run "filtered page of 20" peer "$page_peer"
+done
+
+echo
+echo "Report: $report"
