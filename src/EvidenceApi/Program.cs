@@ -45,6 +45,7 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.DefaultIgnoreCondition =
     System.Text.Json.Serialization.JsonIgnoreCondition.Never);
 builder.Services.AddEvidenceOpenApi();
+builder.Services.AddProtection(builder.Configuration);
 builder.Services.AddResponseCompression(options =>
 {
     options.EnableForHttps = true;
@@ -83,13 +84,18 @@ if (exitCode is not null)
     return exitCode.Value;
 }
 
+var protection = app.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>() ?? new ProtectionOptions();
+app.UseProtectionHeaders(protection);
 app.UseResponseCompression();
 app.UseMiddleware<ReadCacheMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseEvidenceOpenApi();
+app.UseCors(Protection.CorsPolicy);
+app.UseRequestTimeouts();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -20,6 +20,12 @@ public sealed class DatabaseOptions
 
     /// <summary>Load <c>seeds/</c> at start-up; on by default for the embedded database only.</summary>
     public bool? SeedOnStartup { get; set; }
+
+    /// <summary>Longest a single statement may run on the server (default 10 s), so one slow query cannot pile up the rest.</summary>
+    public int StatementTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Longest to wait for a connection to the server (default 3 s), so a database that is down answers quickly.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 3;
 }
 
 public sealed class PostgresNotFoundException(string message) : Exception(message);
@@ -62,7 +68,12 @@ public static class EvidenceDatabase
         {
             var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
                 ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
+            var options = provider.GetRequiredService<IConfiguration>().GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
             var builder = new NpgsqlDataSourceBuilder(connectionString);
+            builder.ConnectionStringBuilder.Timeout = options.ConnectTimeoutSeconds;
+            builder.ConnectionStringBuilder.CommandTimeout = options.StatementTimeoutSeconds + 5;
+            builder.ConnectionStringBuilder.Options =
+                $"{builder.ConnectionStringBuilder.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000}".Trim();
             builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
             return builder.Build();
         });

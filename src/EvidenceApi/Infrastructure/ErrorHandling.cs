@@ -11,11 +11,18 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (or the request timed out, which answers by itself): its query was cancelled, nobody to answer.
+            return true;
+        }
+
         var problem = exception switch
         {
             BadHttpRequestException bad => BadRequest(bad),
             CursorMismatchException => Invalid("cursor", "The cursor does not belong to this query: pass the next value of a previous page with the same sort."),
-            NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => Unavailable(httpContext),
+            PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => Unavailable(httpContext, "The query took too long and was stopped."),
+            NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => Unavailable(httpContext, "The evidence database is not available."),
             _ => null,
         };
 
@@ -83,19 +90,20 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         Detail = "See errors: each key names the parameter or field at fault.",
     };
 
-    private static ProblemDetails Unavailable(HttpContext httpContext)
+    private static ProblemDetails Unavailable(HttpContext httpContext, string title)
     {
         httpContext.Response.Headers.RetryAfter = "5";
         return new ProblemDetails
         {
             Status = StatusCodes.Status503ServiceUnavailable,
-            Title = "The evidence database is not available.",
+            Title = title,
             Detail = "Please retry in a few seconds.",
         };
     }
 
     private static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is TimeoutException or NpgsqlException { IsTransient: true } || exception.InnerException is System.Net.Sockets.SocketException;
+        exception is TimeoutException or NpgsqlException { IsTransient: true }
+        || exception.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);

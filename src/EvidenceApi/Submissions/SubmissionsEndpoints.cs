@@ -39,6 +39,7 @@ public static class SubmissionsEndpoints
             .WithName("PublishSubmission")
             .WithSummary("Publish a submission: it becomes a case-report study in every read endpoint (curators)")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .RequireRateLimiting(Protection.WritesPolicy)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -46,6 +47,7 @@ public static class SubmissionsEndpoints
             .WithName("RejectSubmission")
             .WithSummary("Reject a submission, with a reason (curators)")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .RequireRateLimiting(Protection.WritesPolicy)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

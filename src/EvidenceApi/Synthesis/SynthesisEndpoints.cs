@@ -16,6 +16,8 @@ public static class SynthesisEndpoints
                              "both intervals, the number of studies and patients, the studies left out and why, and the method. " +
                              "Example: measure=clinical_response&review=paganelli-2020-msc-psoriasis-review.")
             .Validate<SynthesisQuery>()
+            .RequireRateLimiting(Protection.ExpensiveReadsPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

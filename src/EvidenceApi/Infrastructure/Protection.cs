@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace EvidenceApi.Infrastructure;
+
+/// <summary>Settings under <c>Protection</c>: rate limits, timeouts and request limits.</summary>
+public sealed class ProtectionOptions
+{
+    public const string Section = "Protection";
+
+    /// <summary>Writes (submissions, moderation) per API key (or per IP without one) per minute.</summary>
+    public int WritesPerMinute { get; set; } = 60;
+
+    /// <summary>Expensive reads (synthesis, CSV exports) per IP per minute.</summary>
+    public int ExpensiveReadsPerMinute { get; set; } = 120;
+
+    /// <summary>Longest a request may run before it is answered 503 and its query cancelled.</summary>
+    public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Longest query string accepted.</summary>
+    public int MaxQueryStringLength { get; set; } = 4096;
+}
+
+public static class Protection
+{
+    public const string WritesPolicy = "writes";
+    public const string ExpensiveReadsPolicy = "expensive-reads";
+    public const string CorsPolicy = "public-reads";
+
+    public static IServiceCollection AddProtection(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>() ?? new ProtectionOptions();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(WritesPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                ClientKey(context, preferApiKey: true),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.WritesPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            limiter.AddPolicy(ExpensiveReadsPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                ClientKey(context, preferApiKey: false),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.ExpensiveReadsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests.",
+                        Detail = $"Slow down: try again in {retryAfter} seconds.",
+                    },
+                });
+            };
+        });
+
+        services.AddRequestTimeouts(timeouts => timeouts.DefaultPolicy = new RequestTimeoutPolicy
+        {
+            Timeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds),
+            TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
+            WriteTimeoutResponse = async context =>
+            {
+                context.Response.Headers.RetryAfter = "5";
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status503ServiceUnavailable,
+                        Title = "The request took too long.",
+                        Detail = "It was stopped and its query cancelled. Please retry, or narrow the query.",
+                    },
+                });
+            },
+        });
+
+        // Browser apps may read the public evidence from any origin; writes still need a key, which CORS does not grant.
+        services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => policy
+            .AllowAnyOrigin()
+            .WithMethods("GET", "HEAD", "POST")
+            .WithHeaders("Content-Type", "X-Api-Key", "Idempotency-Key", "If-None-Match", "Accept")
+            .WithExposedHeaders("ETag", "Link", "Location", "Retry-After")));
+        return services;
+    }
+
+    /// <summary>Security headers, and a 414 for overlong query strings, before anything else runs.</summary>
+    public static IApplicationBuilder UseProtectionHeaders(this IApplicationBuilder app, ProtectionOptions options) => app.Use(async (context, next) =>
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin";
+        if (!context.Request.Path.StartsWithSegments("/swagger"))
+        {
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        }
+
+        if (context.Request.QueryString.Value?.Length > options.MaxQueryStringLength)
+        {
+            context.Response.StatusCode = StatusCodes.Status414RequestUriTooLong;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status414RequestUriTooLong,
+                    Title = "The query string is too long.",
+                    Detail = $"At most {options.MaxQueryStringLength} characters.",
+                },
+            });
+            return;
+        }
+
+        await next(context);
+    });
+
+    /// <summary>Limits count per API key (hashed, never the key itself) or per client address.</summary>
+    private static string ClientKey(HttpContext context, bool preferApiKey)
+    {
+        if (preferApiKey && context.Request.Headers.TryGetValue(ApiKeys.ApiKeyDefaults.HeaderName, out var key) && key.ToString().Length > 0)
+        {
+            return "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())))[..16];
+        }
+
+        return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    }
+}
