@@ -48,7 +48,7 @@ echo "$cs"
 port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$cs")
 pg_url="postgres://evidence@127.0.0.1:$port/evidence_bench"
 
-wait_for() { for _ in $(seq 1 120); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "no answer from $1" >&2; return 1; }
+wait_for() { for _ in $(seq 1 600); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "no answer from $1" >&2; return 1; }
 
 start_api() { # $1 = cache on|off
   ConnectionStrings__Evidence="$cs" Database__SeedOnStartup=false ReadCache__Enabled=$([ "$1" = on ] && echo true || echo false) \

@@ -122,7 +122,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await RunAsync(pgCtl, ["stop", "-D", dataDirectory, "-m", "fast", "-w"], runAsUser, cancellationToken, throwOnError: false);
         }
 
-        var port = FindFreePort();
+        // Keep the port of earlier runs when it is free, so that connection strings handed out stay valid.
+        var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var previous) && IsFree(previous)
+            ? previous
+            : FindFreePort();
         await File.WriteAllTextAsync(portFile, port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         var logFile = Path.Combine(rootDirectory, "postgres.log");
         await RunAsync(pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o", $"-p {port}"], runAsUser, cancellationToken);
@@ -169,6 +172,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
     }
 
+    /// <summary>Stops the server the way a crash would (immediate mode: no checkpoint, recovery on the next start).</summary>
+    public async Task CrashAsync()
+    {
+        Interlocked.Exchange(ref stopped, 1);
+        await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", dataDirectory, "-m", "immediate", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
+    }
+
     public ValueTask DisposeAsync() => new(StopAsync());
 
     private Task EnsureDatabaseAsync(CancellationToken cancellationToken) => CreateDatabaseAsync(DatabaseName, cancellationToken: cancellationToken);
@@ -179,6 +189,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             ? File.ReadLines("/etc/passwd").Select(line => line.Split(':')[0]).ToHashSet()
             : [];
         return users.Contains("postgres") ? "postgres" : "nobody";
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static int FindFreePort()

@@ -14,7 +14,7 @@ public static class StudyQueries
 
     public static readonly IReadOnlyDictionary<string, SortKey> SortKeys = new Dictionary<string, SortKey>(StringComparer.Ordinal)
     {
-        ["year"] = new("coalesce(src.year, 0)", typeof(int)),
+        ["year"] = new("coalesce(s.year, 0)", typeof(int)),
         ["title"] = new("s.title", typeof(string)),
         ["participants"] = new("coalesce(s.participants, -1)", typeof(int)),
         ["id"] = new("s.id", typeof(long)),
@@ -47,7 +47,7 @@ public static class StudyQueries
     private const string StudyById = """
         SELECT s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
                s.age_min, s.age_max, s.age_mean, s.male_count, s.female_count, s.population_description,
-               s.follow_up_weeks, s.summary, s.source_id
+               s.follow_up_weeks, s.summary
         FROM studies s WHERE s.id = @Id;
 
         SELECT src.id, src.title, src.authors, src.journal, src.year, src.volume, src.issue, src.pages,
@@ -60,13 +60,11 @@ public static class StudyQueries
                o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
         FROM outcomes o WHERE o.study_id = @Id ORDER BY o.timepoint_weeks NULLS LAST, o.id;
 
-        SELECT s.id, s.key, s.title, s.design, src.year, s.participants
-        FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id LEFT JOIN sources src ON src.id = s.source_id
-        WHERE r.review_study_id = @Id ORDER BY src.year NULLS LAST, s.id;
-
-        SELECT s.id, s.key, s.title, s.design, src.year, s.participants
-        FROM review_inclusions r JOIN studies s ON s.id = r.review_study_id LEFT JOIN sources src ON src.id = s.source_id
-        WHERE r.included_study_id = @Id ORDER BY src.year NULLS LAST, s.id;
+        SELECT r.review_study_id = @Id AS is_included, s.id, s.key, s.title, s.design, s.year, s.participants
+        FROM review_inclusions r
+        JOIN studies s ON s.id = CASE WHEN r.review_study_id = @Id THEN r.included_study_id ELSE r.review_study_id END
+        WHERE r.review_study_id = @Id OR r.included_study_id = @Id
+        ORDER BY s.year NULLS LAST, s.id;
         """;
 
     public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, StudyListQuery query, CancellationToken cancellationToken)
@@ -122,7 +120,7 @@ public static class StudyQueries
         var sql = $"""
             WITH page AS (
                 SELECT s.id, {sort.Expression} AS sort_value
-                FROM studies s LEFT JOIN sources src ON src.id = s.source_id
+                FROM studies s
                 {(filter.Where.Length == 0 ? "WHERE true" : filter.Where)} {keyset}
                 ORDER BY {sort.Expression} {direction}, s.id {direction}
                 {paging}
@@ -150,7 +148,7 @@ public static class StudyQueries
         {
             var filter = Filter(query);
             total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT count(*) FROM studies s LEFT JOIN sources src ON src.id = s.source_id {filter.Where}", filter.Parameters, cancellationToken: cancellationToken));
+                $"SELECT count(*) FROM studies s {filter.Where}", filter.Parameters, cancellationToken: cancellationToken));
         }
 
         string? next = null;
@@ -184,13 +182,17 @@ public static class StudyQueries
             return null;
         }
 
+        var source = await results.ReadSingleOrDefaultAsync<SourceDetail>();
+        var interventions = (await results.ReadAsync<InterventionItem>()).ToList();
+        var outcomes = (await results.ReadAsync<OutcomeItem>()).ToList();
+        var links = (await results.ReadAsync<LinkRow>()).ToList();
         return study with
         {
-            Source = await results.ReadSingleOrDefaultAsync<SourceDetail>(),
-            Interventions = (await results.ReadAsync<InterventionItem>()).ToList(),
-            Outcomes = (await results.ReadAsync<OutcomeItem>()).ToList(),
-            IncludedStudies = (await results.ReadAsync<StudyReference>()).ToList(),
-            IncludedInReviews = (await results.ReadAsync<StudyReference>()).ToList(),
+            Source = source,
+            Interventions = interventions,
+            Outcomes = outcomes,
+            IncludedStudies = links.Where(l => l.IsIncluded).Select(l => l.Reference()).ToList(),
+            IncludedInReviews = links.Where(l => !l.IsIncluded).Select(l => l.Reference()).ToList(),
         };
     }
 
@@ -199,8 +201,8 @@ public static class StudyQueries
         .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
         .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
         .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
-        .When(query.YearFrom, "YearFrom", "src.year >= @YearFrom")
-        .When(query.YearTo, "YearTo", "src.year <= @YearTo")
+        .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
+        .When(query.YearTo, "YearTo", "s.year <= @YearTo")
         .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
         .When(Paging.SplitList(query.Measure), "Measures",
             "EXISTS (SELECT 1 FROM outcomes o WHERE o.study_id = s.id AND o.measure = ANY(@Measures))")
@@ -225,6 +227,26 @@ public static class StudyQueries
         {
             throw new CursorMismatchException();
         }
+    }
+
+    /// <summary>A review link: the other study, and whether it is one the review covered.</summary>
+    private sealed record LinkRow
+    {
+        public bool IsIncluded { get; init; }
+
+        public long Id { get; init; }
+
+        public required string Key { get; init; }
+
+        public required string Title { get; init; }
+
+        public required string Design { get; init; }
+
+        public int? Year { get; init; }
+
+        public int? Participants { get; init; }
+
+        public StudyReference Reference() => new() { Id = Id, Key = Key, Title = Title, Design = Design, Year = Year, Participants = Participants };
     }
 
     private sealed record SortRow
