@@ -3,6 +3,7 @@
 #
 #   bench/run.sh              throughput: wrk, alternating targets, two rounds; cache on, then cache off vs bare Dapper
 #   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
+#   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
 # Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
@@ -52,6 +53,7 @@ wait_for() { for _ in $(seq 1 600); do curl -fs "$1" >/dev/null 2>&1 && return 0
 
 start_api() { # $1 = cache on|off
   ConnectionStrings__Evidence="$cs" Database__SeedOnStartup=false ReadCache__Enabled=$([ "$1" = on ] && echo true || echo false) \
+    Protection__WritesPerMinute=${BENCH_WRITES_PER_MINUTE:-1000000} \
     Logging__LogLevel__Default=Warning urls=$ours dotnet "$api_dll" >"$results/api-$1.log" 2>&1 &
   api_pid=$!
   pids+=("$api_pid")
@@ -87,6 +89,16 @@ sample_memory() { # max RSS of our API in MB, sampled every 0.5 s until stopped
     sleep 0.5
   done
 }
+
+if [ "$mode" = load ]; then
+  start_api on
+  {
+    echo "# Mixed load, $(date -u +%F), $studies studies, ${BENCH_LOAD_SECONDS:-60} s at ${BENCH_LOAD_CONNECTIONS:-64} connections"
+    echo
+    "$tool" load "$ours" "${BENCH_LOAD_SECONDS:-60}" "${BENCH_LOAD_CONNECTIONS:-64}" "$cs"
+  } | tee "$report"
+  exit "${PIPESTATUS[0]}"
+fi
 
 if [ "$mode" = latency ]; then
   start_api off

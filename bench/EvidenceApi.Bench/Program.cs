@@ -11,6 +11,7 @@ using Npgsql;
 //   generate CS N [SEED]    fill the database CS with N synthetic studies (binary COPY)
 //   bare CS URL             serve the same rows with bare Dapper queries (the cache-off baseline)
 //   latency URL N CS        single-client latency of varied queries, N samples each
+//   load URL SECONDS CONNECTIONS CS   mixed reads and submissions, then a count check of every 201
 return args switch
 {
     ["db-start", var dir] => await StartDatabaseAsync(dir),
@@ -19,6 +20,7 @@ return args switch
     ["generate", var cs, var n, var seed] => await ScaleData.GenerateAsync(cs, int.Parse(n, CultureInfo.InvariantCulture), int.Parse(seed, CultureInfo.InvariantCulture), Console.Out),
     ["bare", var cs, var url] => await BareEndpoints.RunAsync(cs, url),
     ["latency", var url, var n, var cs] => await LatencyAsync(url, int.Parse(n, CultureInfo.InvariantCulture), cs),
+    ["load", var url, var seconds, var connections, var cs] => await Load.RunAsync(url, int.Parse(seconds, CultureInfo.InvariantCulture), int.Parse(connections, CultureInfo.InvariantCulture), cs),
     _ => Usage(),
 };
 

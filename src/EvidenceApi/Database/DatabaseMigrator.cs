@@ -28,6 +28,8 @@ public static class DatabaseMigrator
                 .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith("Migrations.", StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .WithVariablesDisabled()
+                // A migration may rebuild indexes over millions of rows.
+                .WithExecutionTimeout(TimeSpan.FromHours(1))
                 .LogToNowhere()
                 .Build();
 

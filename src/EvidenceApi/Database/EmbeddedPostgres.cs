@@ -132,6 +132,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         log($"PostgreSQL started on 127.0.0.1:{port} (data in {dataDirectory})");
 
         var server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, port);
+
+        // Connections pooled from an earlier life of this server on the same port are dead.
+        foreach (var database in new[] { "postgres", DatabaseName })
+        {
+            using var stale = new NpgsqlConnection(server.ConnectionString(database));
+            NpgsqlConnection.ClearPool(stale);
+        }
+
         await server.EnsureDatabaseAsync(cancellationToken);
         return server;
     }
@@ -176,6 +184,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public async Task CrashAsync()
     {
         Interlocked.Exchange(ref stopped, 1);
+        NpgsqlConnection.ClearAllPools();
         await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", dataDirectory, "-m", "immediate", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
     }
 

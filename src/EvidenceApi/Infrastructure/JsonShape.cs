@@ -31,7 +31,8 @@ public static class JsonShape
         type = Nullable.GetUnderlyingType(type) ?? type;
         var problem = type switch
         {
-            _ when type == typeof(string) => element.ValueKind == JsonValueKind.String ? null : "must be a string",
+            _ when type == typeof(string) => element.ValueKind != JsonValueKind.String ? "must be a string"
+                : element.GetString()!.Contains('\0', StringComparison.Ordinal) ? "must not contain NUL characters" : null,
             _ when type == typeof(bool) => element.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false",
             _ when type == typeof(int) => element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out _) ? null : "must be a whole number",
             _ when type == typeof(long) => element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out _) ? null : "must be a whole number",

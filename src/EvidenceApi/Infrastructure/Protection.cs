@@ -119,6 +119,25 @@ public static class Protection
             return;
         }
 
+        // PostgreSQL text cannot hold NUL; say so for the parameter instead of failing in the database.
+        if (context.Request.Query.FirstOrDefault(p => p.Key.Contains('\0', StringComparison.Ordinal) || p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]>
+                {
+                    [bad.Key.Replace("\0", "", StringComparison.Ordinal)] = ["The value must not contain NUL characters."],
+                })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "The request is not valid.",
+                },
+            });
+            return;
+        }
+
         await next(context);
     });
 

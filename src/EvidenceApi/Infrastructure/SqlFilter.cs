@@ -26,6 +26,17 @@ public sealed class SqlFilter
     }
 
     /// <summary>
+    /// Adds <c>column = @name</c> for one value and <c>column = ANY(@name)</c> for several: a single value lets the
+    /// planner use an index on the column for ordering, which an array never does.
+    /// </summary>
+    public SqlFilter WhenIn(string[]? values, string name, string column) => values switch
+    {
+        null or [] => this,
+        [var single] => When(single, name, $"{column} = @{name}"),
+        _ => When(values, name, $"{column} = ANY(@{name})"),
+    };
+
+    /// <summary>
     /// Requires an intervention (table alias <c>i</c>, found by <paramref name="exists"/>) that matches every given
     /// product, cell source, route and donor at once: "umbilical-cord cells given intravenously" is one intervention.
     /// </summary>
@@ -46,10 +57,10 @@ public sealed class SqlFilter
 
         foreach (var (name, values, _) in present)
         {
-            Parameters.Add(name, values);
+            Parameters.Add(name, values!.Length == 1 ? values[0] : values);
         }
 
-        clauses.Add(exists(string.Join(" AND ", present.Select(p => p.Clause))));
+        clauses.Add(exists(string.Join(" AND ", present.Select(p => p.Values!.Length == 1 ? p.Clause.Replace($"ANY(@{p.Name})", $"@{p.Name}", StringComparison.Ordinal) : p.Clause))));
         return this;
     }
 

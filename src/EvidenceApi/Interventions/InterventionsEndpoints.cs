@@ -111,11 +111,11 @@ public static class InterventionsEndpoints
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "i.study_id = @StudyId")
             .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-            .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
-            .When(Paging.SplitList(query.Product), "Products", "i.product = ANY(@Products)")
-            .When(Paging.SplitList(query.CellSource), "CellSources", "i.cell_source = ANY(@CellSources)")
-            .When(Paging.SplitList(query.Route), "Routes", "i.route = ANY(@Routes)")
-            .When(Paging.SplitList(query.Donor), "Donors", "i.donor = ANY(@Donors)");
+            .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
+            .WhenIn(Paging.SplitList(query.Product), "Products", "i.product")
+            .WhenIn(Paging.SplitList(query.CellSource), "CellSources", "i.cell_source")
+            .WhenIn(Paging.SplitList(query.Route), "Routes", "i.route")
+            .WhenIn(Paging.SplitList(query.Donor), "Donors", "i.donor");
         if (CsvResult.Requested(context, query))
         {
             return filter.Export(dataSource, ExportSql, query.Limit, "interventions.csv");

@@ -146,11 +146,11 @@ public static class OutcomesEndpoints
     {
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
-            .When(Paging.SplitList(query.Measure), "Measures", "o.measure = ANY(@Measures)")
+            .WhenIn(Paging.SplitList(query.Measure), "Measures", "o.measure")
             .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
             .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-            .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
-            .When(Paging.SplitList(query.Evidence), "Evidence", "o.evidence = ANY(@Evidence)")
+            .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
+            .WhenIn(Paging.SplitList(query.Evidence), "Evidence", "o.evidence")
             .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
             .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks")
             .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,

@@ -199,7 +199,7 @@ public static class StudyQueries
     private static SqlFilter Filter(StudyListQuery query) => new SqlFilter()
         .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
         .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-        .When(Paging.SplitList(query.Design), "Designs", "s.design = ANY(@Designs)")
+        .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
         .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
         .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
         .When(query.YearTo, "YearTo", "s.year <= @YearTo")

@@ -38,7 +38,7 @@ public static class SubmissionQueries
     {
         var filter = new SqlFilter()
             .When(caller.IsCurator ? null : (long?)caller.KeyId, "KeyId", "sub.submitted_by = @KeyId")
-            .When(Paging.SplitList(query.Status), "Statuses", "sub.status = ANY(@Statuses)");
+            .WhenIn(Paging.SplitList(query.Status), "Statuses", "sub.status");
         return await IdKeysetPage.QueryAsync(
             dataSource, ListSql, CountSql, filter, "sub.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
             async (connection, command) => (await connection.QueryAsync<SubmissionRow>(command)).Select(r => r.ToView()),

@@ -124,11 +124,17 @@ public sealed record SynthesisResult
     /// <summary>Clopper-Pearson exact 95 % interval.</summary>
     public Interval? ClopperPearson { get; init; }
 
-    /// <summary>One row per pooled study.</summary>
+    /// <summary>One row per pooled study (the first 500 by id when there are more; see <c>rowsOmitted</c>).</summary>
     public IReadOnlyList<SynthesisRow> Rows { get; init; } = [];
 
-    /// <summary>Studies in scope that could not be pooled, and why.</summary>
+    /// <summary>Pooled studies not listed in <c>rows</c> because there were more than 500; they count in the totals.</summary>
+    public int RowsOmitted { get; init; }
+
+    /// <summary>Studies in scope that could not be pooled, and why (the first 500 by id).</summary>
     public IReadOnlyList<ExcludedStudy> Excluded { get; init; } = [];
+
+    /// <summary>Excluded studies not listed because there were more than 500.</summary>
+    public int ExcludedOmitted { get; init; }
 
     /// <summary>How the numbers were computed, to cite with them.</summary>
     public required string Method { get; init; }

@@ -15,6 +15,9 @@ public static class SynthesisQueries
         "correction) and Clopper-Pearson exact. No weighting, no heterogeneity model, no adjustment for bias: " +
         "case reports and uncontrolled studies overstate response, so read the interval, not the point estimate.";
 
+    /// <summary>Rows listed per answer; the totals always cover every study.</summary>
+    public const int MaxListed = 500;
+
     private const string FindReview = """
         SELECT s.id, (SELECT count(*) FROM review_inclusions r WHERE r.review_study_id = s.id) AS included
         FROM studies s JOIN study_designs d ON d.code = s.design
@@ -41,7 +44,7 @@ public static class SynthesisQueries
         var filter = new SqlFilter()
             .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
             .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-            .When(designs, "Designs", "s.design = ANY(@Designs)")
+            .WhenIn(designs, "Designs", "s.design")
             .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
                 conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
@@ -113,8 +116,10 @@ public static class SynthesisQueries
             Proportion = patients == 0 ? null : (double)responders / patients,
             Wilson = patients == 0 ? null : ProportionInterval.Wilson(responders, patients),
             ClopperPearson = patients == 0 ? null : ProportionInterval.ClopperPearson(responders, patients),
-            Rows = pooled,
-            Excluded = excluded,
+            Rows = pooled.Take(MaxListed).ToList(),
+            RowsOmitted = Math.Max(0, pooled.Count - MaxListed),
+            Excluded = excluded.Take(MaxListed).ToList(),
+            ExcludedOmitted = Math.Max(0, excluded.Count - MaxListed),
             Method = Method + reviewNote,
         };
     }

@@ -78,7 +78,7 @@ public static class TestPostgres
         return server;
     }
 
-    /// <summary>Deletes clusters of earlier runs that are no longer running (no postmaster.pid).</summary>
+    /// <summary>Deletes clusters of earlier runs that are no longer running (no postmaster.pid) and are over an hour old.</summary>
     private static void RemoveStoppedClusters(string parent)
     {
         if (!Directory.Exists(parent))
@@ -88,7 +88,8 @@ public static class TestPostgres
 
         foreach (var cluster in Directory.GetDirectories(parent))
         {
-            if (!File.Exists(Path.Combine(cluster, "pgdata", "postmaster.pid")))
+            if (!File.Exists(Path.Combine(cluster, "pgdata", "postmaster.pid"))
+                && Directory.GetLastWriteTimeUtc(cluster) < DateTime.UtcNow.AddHours(-1))
             {
                 try
                 {

@@ -27,7 +27,7 @@ public sealed class DedicatedPostgres : IAsyncDisposable
     public static async Task<DedicatedPostgres> StartAsync(bool durable)
     {
         var binaries = EmbeddedPostgres.FindServerBinaries() ?? throw new InvalidOperationException("PostgreSQL server binaries are needed.");
-        var directory = Path.Combine(Path.GetTempPath(), "evidence-api-tests", "dedicated-" + Guid.NewGuid().ToString("N")[..8]);
+        var directory = Path.Combine(Path.GetTempPath(), "evidence-api-tests-dedicated", Guid.NewGuid().ToString("N")[..8]);
         var server = await EmbeddedPostgres.StartAsync(binaries, directory, durable, _ => { });
         await DatabaseMigrator.MigrateAsync(server.ConnectionString());
         await using (var dataSource = NpgsqlDataSource.Create(server.ConnectionString()))
