@@ -95,7 +95,7 @@ public sealed class OutcomeListQueryValidator : AbstractValidator<OutcomeListQue
 
 public static class OutcomesEndpoints
 {
-    private const string ListSql = """
+    internal const string ListSql = """
         SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
                o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note,
                s.id, s.key, s.title, s.design, src.year, s.participants,

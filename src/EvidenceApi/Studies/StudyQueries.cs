@@ -12,6 +12,12 @@ public static class StudyQueries
     /// <summary>A sort key: its SQL expression (never null, so keyset comparisons hold) and the CLR type of its value.</summary>
     public sealed record SortKey(string Expression, Type ValueType);
 
+    /// <summary>
+    /// Relevance is ranked among at most this many matches: ranking reads every match's document, which for a query
+    /// matching a large share of a million studies would take seconds. Narrower queries are ranked in full.
+    /// </summary>
+    public const int RelevanceCandidates = 2000;
+
     public static readonly IReadOnlyDictionary<string, SortKey> SortKeys = new Dictionary<string, SortKey>(StringComparer.Ordinal)
     {
         ["year"] = new("coalesce(s.year, 0)", typeof(int)),
@@ -44,7 +50,7 @@ public static class StudyQueries
             FROM outcomes o WHERE o.study_id = s.id) oc ON true
         """;
 
-    private const string StudyById = """
+    internal const string StudyById = """
         SELECT s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
                s.age_min, s.age_max, s.age_mean, s.male_count, s.female_count, s.population_description,
                s.follow_up_weeks, s.summary
@@ -117,11 +123,18 @@ public static class StudyQueries
             paging = "LIMIT @Take";
         }
 
+        var where = filter.Where.Length == 0 ? "WHERE true" : filter.Where;
+        if (sortText.TrimStart('-') == "relevance")
+        {
+            filter.Parameters.Add("RelevanceCandidates", RelevanceCandidates);
+            where = $"WHERE s.id IN (SELECT s.id FROM studies s {where} LIMIT @RelevanceCandidates)";
+        }
+
         var sql = $"""
             WITH page AS (
                 SELECT s.id, {sort.Expression} AS sort_value
                 FROM studies s
-                {(filter.Where.Length == 0 ? "WHERE true" : filter.Where)} {keyset}
+                {where} {keyset}
                 ORDER BY {sort.Expression} {direction}, s.id {direction}
                 {paging}
             )
