@@ -24,6 +24,9 @@ public sealed class DatabaseOptions
     /// <summary>Longest a single statement may run on the server (default 10 s), so one slow query cannot pile up the rest.</summary>
     public int StatementTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>Longest an aggregate over the whole evidence (stats, synthesis) may run (default 60 s); its answer is cached.</summary>
+    public int AnalyticalStatementTimeoutSeconds { get; set; } = 60;
+
     /// <summary>Longest to wait for a connection to the server (default 3 s), so a database that is down answers quickly.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 3;
 }
@@ -80,6 +83,21 @@ public static class EvidenceDatabase
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
+    }
+
+    /// <summary>
+    /// A read-only transaction whose statements may run longer than the default statement timeout: for aggregates over
+    /// the whole evidence, which are computed once per data version and then served from the read cache.
+    /// </summary>
+    public static async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginAnalyticalAsync(
+        NpgsqlDataSource dataSource, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var seconds = (configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions()).AnalyticalStatementTimeoutSeconds;
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {seconds * 1000}", transaction: transaction, cancellationToken: cancellationToken));
+        return (connection, transaction);
     }
 
     private static string? FindRepositoryRoot()

@@ -1,4 +1,5 @@
 using Dapper;
+using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -76,11 +77,14 @@ public static class StatsEndpoints
         return group;
     }
 
-    private static async Task<Ok<EvidenceStats>> GetStats([AsParameters] StatsQuery query, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<Ok<EvidenceStats>> GetStats(
+        [AsParameters] StatsQuery query, NpgsqlDataSource dataSource, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var (connection, transaction) = await EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
+        await using var _ = connection;
+        await using var __ = transaction;
         var rows = (await connection.QueryAsync<(string Dimension, string Value, long Studies, long Patients)>(new CommandDefinition(
-            Sql, new { Condition = query.Condition?.Trim().ToLowerInvariant() }, cancellationToken: cancellationToken))).ToList();
+            Sql, new { Condition = query.Condition?.Trim().ToLowerInvariant() }, transaction, commandTimeout: 0, cancellationToken: cancellationToken))).ToList();
 
         IReadOnlyList<Count> By(string dimension) =>
             rows.Where(r => r.Dimension == dimension).Select(r => new Count(r.Value, r.Studies, r.Patients)).ToList();

@@ -16,7 +16,7 @@ public static class StudyQueries
     /// Relevance is ranked among at most this many matches: ranking reads every match's document, which for a query
     /// matching a large share of a million studies would take seconds. Narrower queries are ranked in full.
     /// </summary>
-    public const int RelevanceCandidates = 2000;
+    public const int RelevanceCandidates = 1000;
 
     public static readonly IReadOnlyDictionary<string, SortKey> SortKeys = new Dictionary<string, SortKey>(StringComparer.Ordinal)
     {

@@ -36,7 +36,8 @@ public static class SynthesisQueries
         ORDER BY s.id, o.id
         """;
 
-    public static async Task<SynthesisResult?> SynthesiseAsync(NpgsqlDataSource dataSource, SynthesisQuery query, CancellationToken cancellationToken)
+    public static async Task<SynthesisResult?> SynthesiseAsync(
+        NpgsqlDataSource dataSource, IConfiguration configuration, SynthesisQuery query, CancellationToken cancellationToken)
     {
         var measure = query.Measure!;
         var (scoreMeasure, threshold) = ResponseDefinition(measure, query.Threshold);
@@ -49,13 +50,15 @@ public static class SynthesisQueries
                 conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var (connection, transaction) = await Database.EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
+        await using var _ = connection;
+        await using var __ = transaction;
         var reviewNote = "";
         var includeReviews = designs?.Any(d => d.Contains("review", StringComparison.Ordinal) || d == "meta_analysis") == true;
         if (query.Review is { } review)
         {
             var found = await connection.QuerySingleOrDefaultAsync<(long Id, long Included)?>(
-                new CommandDefinition(FindReview, new { Review = review }, cancellationToken: cancellationToken));
+                new CommandDefinition(FindReview, new { Review = review }, transaction, cancellationToken: cancellationToken));
             if (found is not { } reviewRow)
             {
                 return null;
@@ -76,7 +79,7 @@ public static class SynthesisQueries
         }
 
         var rows = await connection.QueryAsync<CandidateRow>(new CommandDefinition(
-            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, cancellationToken: cancellationToken));
+            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
 
         var pooled = new List<SynthesisRow>();
         var excluded = new List<ExcludedStudy>();
