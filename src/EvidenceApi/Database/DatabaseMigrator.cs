@@ -12,6 +12,14 @@ public static class DatabaseMigrator
     /// <summary>Runs the migrations not yet applied and returns their names.</summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
     {
+        // With replicas in the connection string, migrations go to the primary only.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.Host?.Contains(',', StringComparison.Ordinal) == true)
+        {
+            builder.TargetSessionAttributes = "primary";
+            connectionString = builder.ConnectionString;
+        }
+
         // Several instances may start together: one migrates while the others wait for it.
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);

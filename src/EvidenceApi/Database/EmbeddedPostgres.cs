@@ -144,6 +144,33 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Creates (once) a hot standby of <paramref name="primary"/> under <paramref name="rootDirectory"/> with
+    /// pg_basebackup -R, streaming from the primary, and starts it on a port of its own.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartStandbyAsync(
+        string binDirectory, string rootDirectory, EmbeddedPostgres primary, Action<string> log, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(rootDirectory);
+        rootDirectory = Path.GetFullPath(rootDirectory);
+        var runAsUser = Environment.IsPrivilegedProcess ? FindUnprivilegedUser() : null;
+        if (runAsUser is not null)
+        {
+            await RunAsync("chown", ["-R", runAsUser, rootDirectory], null, cancellationToken);
+        }
+
+        var dataDirectory = Path.Combine(rootDirectory, "pgdata");
+        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        {
+            log($"Cloning the primary on port {primary.Port} into a standby in {dataDirectory}");
+            await RunAsync(Path.Combine(binDirectory, "pg_basebackup"),
+                ["-h", "127.0.0.1", "-p", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", UserName, "-D", dataDirectory, "-R", "-X", "stream", "-c", "fast"],
+                runAsUser, cancellationToken);
+        }
+
+        return await StartAsync(binDirectory, rootDirectory, durable: false, log, cancellationToken);
+    }
+
     /// <summary>Creates a database if it does not exist, optionally as a copy of a template.</summary>
     public async Task CreateDatabaseAsync(string name, string? template = null, CancellationToken cancellationToken = default)
     {

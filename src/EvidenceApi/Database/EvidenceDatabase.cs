@@ -33,6 +33,14 @@ public sealed class DatabaseOptions
 
 public sealed class PostgresNotFoundException(string message) : Exception(message);
 
+/// <summary>Where public reads go: a hot standby when replicas are configured, else the one database.</summary>
+/// <param name="Source">The data source for reads.</param>
+/// <param name="HasReplicas">True when reads may be served by a standby that lags behind the primary.</param>
+public sealed record ReadDataSource(NpgsqlDataSource Source, bool HasReplicas);
+
+/// <summary>The data sources of the API: the primary for writes (and LISTEN), and the one for reads.</summary>
+public sealed record EvidenceDataSources(NpgsqlDataSource Primary, ReadDataSource Reads);
+
 public static class EvidenceDatabase
 {
     public const string ConnectionStringName = "Evidence";
@@ -67,7 +75,20 @@ public static class EvidenceDatabase
     public static IServiceCollection AddEvidenceDatabase(this IServiceCollection services)
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
-        services.AddSingleton(provider =>
+        services.AddSingleton(provider => Build(provider));
+        services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Primary);
+        services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Reads);
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>
+    /// One host: one data source for everything. Several hosts (<c>Host=primary,replica1,replica2</c>): Npgsql's multi-host
+    /// data source, writes to the primary and reads preferring a hot standby (falling back to the primary when none answers).
+    /// </summary>
+    private static EvidenceDataSources Build(IServiceProvider provider)
+    {
         {
             var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
                 ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
@@ -78,11 +99,17 @@ public static class EvidenceDatabase
             builder.ConnectionStringBuilder.Options =
                 $"{builder.ConnectionStringBuilder.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000}".Trim();
             builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
-            return builder.Build();
-        });
-        services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        return services;
+            if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
+            {
+                var single = builder.Build();
+                return new EvidenceDataSources(single, new ReadDataSource(single, HasReplicas: false));
+            }
+
+            var hosts = builder.BuildMultiHost();
+            return new EvidenceDataSources(
+                hosts.WithTargetSession(TargetSessionAttributes.Primary),
+                new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true));
+        }
     }
 
     /// <summary>

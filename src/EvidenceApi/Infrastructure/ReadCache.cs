@@ -24,7 +24,7 @@ public sealed class ReadCacheOptions
 /// keyed by the normalized request and valid only for the version they were made under. Answers about keys and
 /// submissions are private and never stored. Other GETs (the OpenAPI document) get an ETag hashed from the body.
 /// </summary>
-public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVersion, IOptions<ReadCacheOptions> options) : IDisposable
+public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVersion, ReadDataSource reads, IOptions<ReadCacheOptions> options) : IDisposable
 {
     private const string PublicCacheControl = "public, no-cache";
     private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = (long)options.Value.SizeLimitMegabytes * 1024 * 1024 });
@@ -50,7 +50,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
 
         var csv = request.Query["format"] == "csv"
             || (StringValues(request.Query["format"]) is null && request.Headers.Accept.ToString().Contains(CsvResult.ContentType, StringComparison.OrdinalIgnoreCase));
-        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version)
+        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version && await ReplicaHasReplayedAsync(version, context.RequestAborted))
         {
             await ServeVersionedAsync(context, version, csv);
         }
@@ -65,6 +65,29 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
     }
 
     public void Dispose() => cache.Dispose();
+
+    /// <summary>
+    /// With replicas, an answer may be tagged and cached under a version only if the standby serving reads has
+    /// replayed that version already; checked before the read, replay only moves forward, so the read sees it too.
+    /// </summary>
+    private async Task<bool> ReplicaHasReplayedAsync(long version, CancellationToken cancellationToken)
+    {
+        if (!reads.HasReplicas)
+        {
+            return true;
+        }
+
+        try
+        {
+            await using var connection = await reads.Source.OpenConnectionAsync(cancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand("SELECT version FROM data_version WHERE id = 1", connection);
+            return await command.ExecuteScalarAsync(cancellationToken) is long replayed && replayed >= version;
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return false;
+        }
+    }
 
     private async Task ServeVersionedAsync(HttpContext context, long version, bool csv)
     {

@@ -1,3 +1,4 @@
+using EvidenceApi.Database;
 using Dapper;
 using EvidenceApi.Infrastructure;
 using EvidenceApi.Studies;
@@ -106,7 +107,7 @@ public static class InterventionsEndpoints
     }
 
     private static async Task<Results<Ok<Page<InterventionListItem>>, CsvResult>> ListInterventions(
-        [AsParameters] InterventionListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        [AsParameters] InterventionListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "i.study_id = @StudyId")
@@ -118,11 +119,11 @@ public static class InterventionsEndpoints
             .WhenIn(Paging.SplitList(query.Donor), "Donors", "i.donor");
         if (CsvResult.Requested(context, query))
         {
-            return filter.Export(dataSource, ExportSql, query.Limit, "interventions.csv");
+            return filter.Export(reads.Source, ExportSql, query.Limit, "interventions.csv");
         }
 
         var page = await IdKeysetPage.QueryAsync(
-            dataSource, ListSql, CountSql, filter, "i.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
+            reads.Source, ListSql, CountSql, filter, "i.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
             (connection, command) => connection.QueryAsync<InterventionItem, StudyReference, InterventionListItem>(
                 command, (intervention, study) => new InterventionListItem { Intervention = intervention, Study = study }, splitOn: "id"),
             item => item.Intervention.Id,

@@ -1,3 +1,4 @@
+using EvidenceApi.Database;
 using Dapper;
 using EvidenceApi.Infrastructure;
 using EvidenceApi.Interventions;
@@ -142,7 +143,7 @@ public static class OutcomesEndpoints
     }
 
     private static async Task<Results<Ok<Page<OutcomeListItem>>, CsvResult>> ListOutcomes(
-        [AsParameters] OutcomeListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        [AsParameters] OutcomeListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
         var filter = new SqlFilter()
             .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
@@ -158,11 +159,11 @@ public static class OutcomesEndpoints
                               $"AND (o.intervention_id IS NULL OR i.id = o.intervention_id) AND {conditions})");
         if (CsvResult.Requested(context, query))
         {
-            return filter.Export(dataSource, ExportSql, query.Limit, "outcomes.csv");
+            return filter.Export(reads.Source, ExportSql, query.Limit, "outcomes.csv");
         }
 
         var page = await IdKeysetPage.QueryAsync(
-            dataSource, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
+            reads.Source, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
             (connection, command) => connection.QueryAsync<OutcomeItem, StudyReference, InterventionItem?, OutcomeListItem>(
                 command,
                 (outcome, study, intervention) => new OutcomeListItem { Outcome = outcome, Study = study, Intervention = intervention },

@@ -78,9 +78,9 @@ public static class StatsEndpoints
     }
 
     private static async Task<Ok<EvidenceStats>> GetStats(
-        [AsParameters] StatsQuery query, NpgsqlDataSource dataSource, IConfiguration configuration, CancellationToken cancellationToken)
+        [AsParameters] StatsQuery query, ReadDataSource reads, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var (connection, transaction) = await EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
+        var (connection, transaction) = await EvidenceDatabase.BeginAnalyticalAsync(reads.Source, configuration, cancellationToken);
         await using var _ = connection;
         await using var __ = transaction;
         var rows = (await connection.QueryAsync<(string Dimension, string Value, long Studies, long Patients)>(new CommandDefinition(

@@ -1,3 +1,4 @@
+using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -29,24 +30,24 @@ public static class StudiesEndpoints
     }
 
     private static async Task<Results<Ok<Page<StudySummary>>, CsvResult>> ListStudies(
-        [AsParameters] StudyListQuery query, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        [AsParameters] StudyListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
         if (CsvResult.Requested(context, query))
         {
             var (sql, parameters) = StudyQueries.ListCommand(query, export: true);
-            return new CsvResult(dataSource, sql, parameters, "studies.csv");
+            return new CsvResult(reads.Source, sql, parameters, "studies.csv");
         }
 
-        return TypedResults.Ok(await StudyQueries.ListAsync(dataSource, query, cancellationToken));
+        return TypedResults.Ok(await StudyQueries.ListAsync(reads.Source, query, cancellationToken));
     }
 
     /// <param name="id">Numeric id or key of the study.</param>
-    /// <param name="dataSource">The evidence database.</param>
+    /// <param name="reads">Where reads go (a standby when replicas are configured).</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<StudyDetail>, ProblemHttpResult>> GetStudy(
-        string id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string id, ReadDataSource reads, CancellationToken cancellationToken)
     {
-        var study = await StudyQueries.FindAsync(dataSource, id, cancellationToken);
+        var study = await StudyQueries.FindAsync(reads.Source, id, cancellationToken);
         return study is null
             ? TypedResults.Problem(
                 title: "Study not found.",

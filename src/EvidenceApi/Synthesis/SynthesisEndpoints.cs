@@ -1,3 +1,4 @@
+using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -23,9 +24,9 @@ public static class SynthesisEndpoints
     }
 
     private static async Task<Results<Ok<SynthesisResult>, ProblemHttpResult>> Synthesise(
-        [AsParameters] SynthesisQuery query, NpgsqlDataSource dataSource, IConfiguration configuration, CancellationToken cancellationToken)
+        [AsParameters] SynthesisQuery query, ReadDataSource reads, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var result = await SynthesisQueries.SynthesiseAsync(dataSource, configuration, query, cancellationToken);
+        var result = await SynthesisQueries.SynthesiseAsync(reads.Source, configuration, query, cancellationToken);
         return result is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Review not found.", detail: $"No review has the id or key '{query.Review}'.")
             : TypedResults.Ok(result);

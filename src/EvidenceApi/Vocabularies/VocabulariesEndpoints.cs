@@ -1,3 +1,4 @@
+using EvidenceApi.Database;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -69,9 +70,9 @@ public static class VocabulariesEndpoints
         return group;
     }
 
-    private static async Task<Ok<Vocabularies>> GetVocabularies(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<Ok<Vocabularies>> GetVocabularies(ReadDataSource reads, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await reads.Source.OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, cancellationToken: cancellationToken));
         var designs = (await results.ReadAsync<Term>()).ToList();
         var products = (await results.ReadAsync<Term>()).ToList();

@@ -44,6 +44,9 @@ public sealed class ReadCacheTests(EvidenceApiFactory api) : IClassFixture<Evide
     public async Task RepeatedRead_IsServedFromMemory_UntilTheVersionMoves()
     {
         var client = api.CreateClient();
+
+        // The cache serves only while the API hears the database; wait until it does.
+        await WaitForVersionAsync(await VersionAsync());
         var first = await (await client.GetAsync($"/v1/studies/{Cheng}")).ShouldBeOkAsync<StudyDetail>();
 
         await ChangeBehindTheCacheAsync(api.ConnectionString, "changed behind the cache");

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text;
+using Dapper;
+using EvidenceApi.Database;
+using EvidenceApi.Tests.CaseReports;
+using EvidenceApi.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace EvidenceApi.Tests.Resilience;
+
+/// <summary>A primary and a hot standby (pg_basebackup -R): reads go to the standby, writes to the primary, by connection string alone.</summary>
+public sealed class ReplicaTests : IAsyncLifetime
+{
+    private DedicatedPostgres primary = null!;
+    private EmbeddedPostgres standby = null!;
+    private string standbyDirectory = "";
+
+    public async Task InitializeAsync()
+    {
+        primary = await DedicatedPostgres.StartAsync(durable: false);
+        standbyDirectory = primary.Directory + "-standby";
+        standby = await EmbeddedPostgres.StartStandbyAsync(EmbeddedPostgres.FindServerBinaries()!, standbyDirectory, primary.Server, _ => { });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await standby.StopAsync();
+        await primary.DisposeAsync();
+        try
+        {
+            Directory.Delete(standbyDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Temporary folder; harmless if left.
+        }
+    }
+
+    [Fact]
+    public async Task Reads_AreServedByTheStandby_WritesByThePrimary_AndReadsSurviveTheStandbyGoing()
+    {
+        var connectionString = $"Host=127.0.0.1:{primary.Server.Port},127.0.0.1:{standby.Port};Username={EmbeddedPostgres.UserName};Database={EmbeddedPostgres.DatabaseName}";
+        await using var api = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Evidence", connectionString);
+            builder.UseSetting("Database:SeedOnStartup", "false");
+            builder.UseSetting("ReadCache:Enabled", "false");
+        });
+        var client = api.CreateClient();
+        string key;
+        await using (var dataSource = NpgsqlDataSource.Create(primary.ConnectionString))
+        {
+            key = await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, "contributor", "replica test");
+        }
+
+        await using var standbyConnection = new NpgsqlConnection(standby.ConnectionString());
+        await standbyConnection.OpenAsync();
+        Assert.True(await standbyConnection.ExecuteScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+        await DatabaseOutageTests.EventuallyAsync(
+            async () => await standbyConnection.ExecuteScalarAsync<long>("SELECT count(*) FROM api_keys") == 1, TimeSpan.FromSeconds(10));
+
+        // Freeze the standby, then add a study on the primary: the API must not see it, because it reads from the standby.
+        await standbyConnection.ExecuteAsync("SELECT pg_wal_replay_pause()");
+        await using (var primaryConnection = new NpgsqlConnection(primary.ConnectionString))
+        {
+            await primaryConnection.ExecuteAsync("INSERT INTO studies (key, title, design, condition) VALUES ('replica-probe', 'Replica probe', 'case_report', 'probeitis')");
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/studies/replica-probe")).StatusCode);
+
+        // Writes go to the primary meanwhile.
+        var report = CaseReportValidatorTests.Example();
+        report["source"]!["doi"] = $"10.5555/evidence.replica.{Guid.NewGuid():N}";
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/v1/case-reports") { Content = new StringContent(report.ToJsonString(), Encoding.UTF8, "application/json") };
+        submit.Headers.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.Created, (await client.SendAsync(submit)).StatusCode);
+
+        // Once the standby replays, the read sees the study.
+        await standbyConnection.ExecuteAsync("SELECT pg_wal_replay_resume()");
+        await DatabaseOutageTests.EventuallyAsync(
+            async () => (await client.GetAsync("/v1/studies/replica-probe")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+
+        // Without the standby, reads fall back to the primary.
+        await standbyConnection.CloseAsync();
+        await standby.StopAsync();
+        await DatabaseOutageTests.EventuallyAsync(
+            async () => (await client.GetAsync("/v1/studies?condition=probeitis")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/studies/replica-probe")).StatusCode);
+    }
+}
