@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.CaseReports;
 using EvidenceApi.Database;
@@ -13,9 +14,8 @@ using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
-using Npgsql;
-using System.IO.Compression;
 using Microsoft.AspNetCore.ResponseCompression;
+using Npgsql;
 
 var command = EvidenceCommand.Parse(args);
 var builder = WebApplication.CreateBuilder(command.HostArguments);

@@ -89,27 +89,25 @@ public static class EvidenceDatabase
     /// </summary>
     private static EvidenceDataSources Build(IServiceProvider provider)
     {
+        var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
+        var options = provider.GetRequiredService<IConfiguration>().GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.Timeout = options.ConnectTimeoutSeconds;
+        builder.ConnectionStringBuilder.CommandTimeout = options.StatementTimeoutSeconds + 5;
+        builder.ConnectionStringBuilder.Options =
+            $"{builder.ConnectionStringBuilder.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000}".Trim();
+        builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+        if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
         {
-            var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
-                ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
-            var options = provider.GetRequiredService<IConfiguration>().GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-            var builder = new NpgsqlDataSourceBuilder(connectionString);
-            builder.ConnectionStringBuilder.Timeout = options.ConnectTimeoutSeconds;
-            builder.ConnectionStringBuilder.CommandTimeout = options.StatementTimeoutSeconds + 5;
-            builder.ConnectionStringBuilder.Options =
-                $"{builder.ConnectionStringBuilder.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000}".Trim();
-            builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
-            if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
-            {
-                var single = builder.Build();
-                return new EvidenceDataSources(single, new ReadDataSource(single, HasReplicas: false));
-            }
-
-            var hosts = builder.BuildMultiHost();
-            return new EvidenceDataSources(
-                hosts.WithTargetSession(TargetSessionAttributes.Primary),
-                new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true));
+            var single = builder.Build();
+            return new EvidenceDataSources(single, new ReadDataSource(single, HasReplicas: false));
         }
+
+        var hosts = builder.BuildMultiHost();
+        return new EvidenceDataSources(
+            hosts.WithTargetSession(TargetSessionAttributes.Primary),
+            new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true));
     }
 
     /// <summary>

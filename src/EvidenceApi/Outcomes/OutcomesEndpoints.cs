@@ -1,5 +1,5 @@
-using EvidenceApi.Database;
 using Dapper;
+using EvidenceApi.Database;
 using EvidenceApi.Infrastructure;
 using EvidenceApi.Interventions;
 using EvidenceApi.Studies;

@@ -1,5 +1,5 @@
-using EvidenceApi.Database;
 using Dapper;
+using EvidenceApi.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
