@@ -24,16 +24,21 @@ public static class SynthesisQueries
         WHERE d.is_review AND (s.key = @Review OR s.id::text = @Review)
         """;
 
+    // Only the numbers are read for every study in scope; the words (titles, quotes) only for the rows listed.
     private const string Candidates = """
-        SELECT s.id AS study_id, s.key, s.title, s.design, s.status, d.is_review, src.year, s.participants,
-               o.id AS outcome_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
-               o.assessed, o.responders, o.quote, o.evidence, o.source_note
+        SELECT s.id AS study_id, s.design, s.status, d.is_review, s.year, s.participants,
+               o.id AS outcome_id, o.measure, o.timepoint_weeks, o.baseline_value, o.value,
+               o.assessed, o.responders, o.evidence
         FROM studies s
         JOIN study_designs d ON d.code = s.design
-        LEFT JOIN sources src ON src.id = s.source_id
         LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures)
         {0}
         ORDER BY s.id, o.id
+        """;
+
+    private const string Words = """
+        SELECT id, key, title FROM studies WHERE id = ANY(@StudyIds);
+        SELECT id, timepoint, quote, source_note FROM outcomes WHERE id = ANY(@OutcomeIds);
         """;
 
     public static async Task<SynthesisResult?> SynthesiseAsync(
@@ -78,14 +83,16 @@ public static class SynthesisQueries
             }
         }
 
-        var rows = await connection.QueryAsync<CandidateRow>(new CommandDefinition(
-            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
-
-        var pooled = new List<SynthesisRow>();
-        var excluded = new List<ExcludedStudy>();
-        foreach (var study in rows.GroupBy(r => r.StudyId))
+        // Rows arrive ordered by study and are pooled as they stream: memory stays flat however many studies are in scope.
+        var pooledStudies = 0;
+        var patients = 0;
+        var responders = 0;
+        var excludedStudies = 0;
+        var listed = new List<SynthesisRow>();
+        var listedExcluded = new List<ExcludedStudy>();
+        void Pool(List<CandidateRow> study)
         {
-            var first = study.First();
+            var first = study[0];
             var reason = first switch
             {
                 { IsReview: true } when !includeReviews =>
@@ -100,29 +107,72 @@ public static class SynthesisQueries
                 reason ??= study.Any(r => r.OutcomeId is not null)
                     ? $"Reports {measure}{(scoreMeasure is null ? "" : $" or {scoreMeasure}")} without a usable count of patients assessed and responding."
                     : $"No {measure}{(scoreMeasure is null || scoreMeasure == measure ? "" : $" or {scoreMeasure}")} outcome reported.";
-                excluded.Add(new ExcludedStudy(first.StudyId, first.Key, first.Title, reason));
+                if (excludedStudies++ < MaxListed)
+                {
+                    listedExcluded.Add(new ExcludedStudy(first.StudyId, "", "", reason));
+                }
             }
             else
             {
-                pooled.Add(choice);
+                patients += choice.Assessed;
+                responders += choice.Responders;
+                if (pooledStudies++ < MaxListed)
+                {
+                    listed.Add(choice);
+                }
             }
         }
 
-        var patients = pooled.Sum(r => r.Assessed);
-        var responders = pooled.Sum(r => r.Responders);
+        var group = new List<CandidateRow>();
+        await foreach (var row in connection.QueryUnbufferedAsync<CandidateRow>(
+            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, transaction, commandTimeout: 0))
+        {
+            if (group.Count > 0 && group[0].StudyId != row.StudyId)
+            {
+                Pool(group);
+                group.Clear();
+            }
+
+            group.Add(row);
+        }
+
+        if (group.Count > 0)
+        {
+            Pool(group);
+        }
+
+        await using (var words = await connection.QueryMultipleAsync(new CommandDefinition(Words, new
+        {
+            StudyIds = listed.Select(r => r.StudyId).Concat(listedExcluded.Select(e => e.StudyId)).ToArray(),
+            OutcomeIds = listed.Select(r => r.OutcomeId).ToArray(),
+        }, transaction, cancellationToken: cancellationToken)))
+        {
+            var studies = (await words.ReadAsync<(long Id, string Key, string Title)>()).ToDictionary(r => r.Id);
+            var texts = (await words.ReadAsync<(long Id, string? Timepoint, string Quote, string? SourceNote)>()).ToDictionary(r => r.Id);
+            listed = listed.Select(r => r with
+            {
+                Key = studies[r.StudyId].Key,
+                Title = studies[r.StudyId].Title,
+                Timepoint = texts[r.OutcomeId].Timepoint,
+                Quote = texts[r.OutcomeId].Quote,
+                SourceNote = texts[r.OutcomeId].SourceNote,
+            }).ToList();
+            listedExcluded = listedExcluded.Select(e => e with { Key = studies[e.StudyId].Key, Title = studies[e.StudyId].Title }).ToList();
+        }
+
         return new SynthesisResult
         {
             Definition = Describe(measure, scoreMeasure, threshold, query.Timepoint ?? "last"),
-            Studies = pooled.Count,
+            Studies = pooledStudies,
             Patients = patients,
             Responders = responders,
             Proportion = patients == 0 ? null : (double)responders / patients,
             Wilson = patients == 0 ? null : ProportionInterval.Wilson(responders, patients),
             ClopperPearson = patients == 0 ? null : ProportionInterval.ClopperPearson(responders, patients),
-            Rows = pooled.Take(MaxListed).ToList(),
-            RowsOmitted = Math.Max(0, pooled.Count - MaxListed),
-            Excluded = excluded.Take(MaxListed).ToList(),
-            ExcludedOmitted = Math.Max(0, excluded.Count - MaxListed),
+            Rows = listed,
+            RowsOmitted = Math.Max(0, pooledStudies - MaxListed),
+            Excluded = listedExcluded,
+            ExcludedOmitted = Math.Max(0, excludedStudies - MaxListed),
             Method = Method + reviewNote,
         };
     }
@@ -187,20 +237,18 @@ public static class SynthesisQueries
         return new SynthesisRow
         {
             StudyId = row.StudyId,
-            Key = row.Key,
-            Title = row.Title,
+            Key = "",
+            Title = "",
             Design = row.Design,
             Year = row.Year,
             Assessed = assessed,
             Responders = responders,
             Measure = row.Measure!,
             Derived = derived,
-            Timepoint = row.Timepoint,
             TimepointWeeks = row.TimepointWeeks,
             OutcomeId = row.OutcomeId!.Value,
-            Quote = row.Quote!,
+            Quote = "",
             Evidence = row.Evidence!,
-            SourceNote = row.SourceNote,
         };
     }
 
@@ -219,10 +267,6 @@ public static class SynthesisQueries
     {
         public long StudyId { get; init; }
 
-        public required string Key { get; init; }
-
-        public required string Title { get; init; }
-
         public required string Design { get; init; }
 
         public required string Status { get; init; }
@@ -237,8 +281,6 @@ public static class SynthesisQueries
 
         public string? Measure { get; init; }
 
-        public string? Timepoint { get; init; }
-
         public decimal? TimepointWeeks { get; init; }
 
         public decimal? BaselineValue { get; init; }
@@ -249,10 +291,6 @@ public static class SynthesisQueries
 
         public int? Responders { get; init; }
 
-        public string? Quote { get; init; }
-
         public string? Evidence { get; init; }
-
-        public string? SourceNote { get; init; }
     }
 }
