@@ -171,8 +171,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return await StartAsync(binDirectory, rootDirectory, durable: false, log, cancellationToken);
     }
 
-    /// <summary>Creates a database if it does not exist, optionally as a copy of a template.</summary>
-    public async Task CreateDatabaseAsync(string name, string? template = null, CancellationToken cancellationToken = default)
+    /// <summary>Creates a database if it does not exist.</summary>
+    public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync(cancellationToken);
@@ -186,13 +186,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         // Identifiers cannot be parameters; names come from this code, quoted all the same.
-        var sql = $"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-        if (template is not null)
-        {
-            sql += $" TEMPLATE \"{template.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-        }
-
-        await using var create = new NpgsqlCommand(sql, connection);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -217,7 +211,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    private Task EnsureDatabaseAsync(CancellationToken cancellationToken) => CreateDatabaseAsync(DatabaseName, cancellationToken: cancellationToken);
+    private Task EnsureDatabaseAsync(CancellationToken cancellationToken) => CreateDatabaseAsync(DatabaseName, cancellationToken);
 
     private static string FindUnprivilegedUser()
     {

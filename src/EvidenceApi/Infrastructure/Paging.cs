@@ -19,13 +19,7 @@ public sealed record Page<T>(
     int Limit,
     string? Next,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    string? SearchedFor = null) : IPage;
-
-/// <summary>What the paging filters need to know of any page.</summary>
-public interface IPage
-{
-    string? Next { get; }
-}
+    string? SearchedFor = null);
 
 /// <summary>
 /// Position after the last row of a page: the value of the sort key and the id that breaks ties.

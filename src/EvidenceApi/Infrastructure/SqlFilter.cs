@@ -84,6 +84,4 @@ public sealed class SqlFilter
     }
 
     public string Where => clauses.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", clauses);
-
-    public string And => clauses.Count == 0 ? "" : "AND " + string.Join("\n  AND ", clauses);
 }
