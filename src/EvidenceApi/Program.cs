@@ -37,7 +37,8 @@ builder.Services.AddEvidenceDatabase();
 builder.Services.AddSingleton<SeedLoader>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuthentication();
-builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: false);
+// Validators hold no state; building one compiles its rules, far too costly to repeat per request.
+builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: false);
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
     context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

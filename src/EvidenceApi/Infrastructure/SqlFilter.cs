@@ -36,6 +36,14 @@ public sealed class SqlFilter
         _ => When(values, name, $"{column} = ANY(@{name})"),
     };
 
+    /// <summary>Adds "the array <paramref name="arrayColumn"/> holds at least one of <paramref name="values"/>".</summary>
+    public SqlFilter WhenOverlaps(string[]? values, string name, string arrayColumn) => values switch
+    {
+        null or [] => this,
+        [var single] => When(single, name, $"@{name} = ANY({arrayColumn})"),
+        _ => When(values, name, $"{arrayColumn} && @{name}"),
+    };
+
     /// <summary>
     /// Requires an intervention (table alias <c>i</c>, found by <paramref name="exists"/>) that matches every given
     /// product, cell source, route and donor at once: "umbilical-cord cells given intravenously" is one intervention.

@@ -69,22 +69,20 @@ public static class InterventionsEndpoints
     private const string ListSql = """
         SELECT i.id, i.study_id, i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
                i.administrations, i.schedule, i.cotreatment, i.description,
-               s.id, s.key, s.title, s.design, src.year, s.participants
+               s.id, s.key, s.title, s.design, s.year, s.participants
         FROM interventions i
         JOIN studies s ON s.id = i.study_id
-        LEFT JOIN sources src ON src.id = s.source_id
         {0} {1}
         ORDER BY i.id
         LIMIT @Take OFFSET @Offset;
         """;
 
     private const string ExportSql = """
-        SELECT i.id, i.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, src.year AS study_year,
+        SELECT i.id, i.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, s.year AS study_year,
                i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
                i.administrations, i.schedule, i.cotreatment, i.description
         FROM interventions i
         JOIN studies s ON s.id = i.study_id
-        LEFT JOIN sources src ON src.id = s.source_id
         {0}
         ORDER BY i.id
         {1}

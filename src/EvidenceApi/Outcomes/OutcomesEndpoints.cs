@@ -99,12 +99,11 @@ public static class OutcomesEndpoints
     internal const string ListSql = """
         SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
                o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note,
-               s.id, s.key, s.title, s.design, src.year, s.participants,
+               s.id, s.key, s.title, s.design, s.year, s.participants,
                i.id, i.study_id, i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
                i.administrations, i.schedule, i.cotreatment, i.description
         FROM outcomes o
         JOIN studies s ON s.id = o.study_id
-        LEFT JOIN sources src ON src.id = s.source_id
         LEFT JOIN interventions i ON i.id = o.intervention_id
         {0} {1}
         ORDER BY o.id
@@ -112,13 +111,12 @@ public static class OutcomesEndpoints
         """;
 
     private const string ExportSql = """
-        SELECT o.id, o.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, src.year AS study_year,
+        SELECT o.id, o.study_id, s.key AS study_key, s.title AS study_title, s.design AS study_design, s.year AS study_year,
                o.intervention_id, i.product, i.cell_source, i.donor, i.route,
                o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value, o.unit, o.scale_max,
                o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
         FROM outcomes o
         JOIN studies s ON s.id = o.study_id
-        LEFT JOIN sources src ON src.id = s.source_id
         LEFT JOIN interventions i ON i.id = o.intervention_id
         {0}
         ORDER BY o.id

@@ -43,25 +43,21 @@ public static class StatsEndpoints
 {
     private const string Sql = """
         WITH scope AS (
-            SELECT s.id, s.design, coalesce(s.country, 'unknown') AS country, coalesce(src.year::text, 'unknown') AS year,
-                   CASE WHEN d.is_review THEN 0 ELSE coalesce(s.participants, 0) END AS patients
+            SELECT s.id, s.design, coalesce(s.country, 'unknown') AS country, coalesce(s.year::text, 'unknown') AS year,
+                   CASE WHEN d.is_review THEN 0 ELSE coalesce(s.participants, 0) END AS patients,
+                   s.products, s.cell_sources, s.routes
             FROM studies s
             JOIN study_designs d ON d.code = s.design
-            LEFT JOIN sources src ON src.id = s.source_id
             WHERE @Condition::text IS NULL OR s.condition = @Condition
-        ),
-        per_intervention AS (
-            SELECT DISTINCT sc.id, sc.patients, i.product, i.cell_source, i.route
-            FROM scope sc JOIN interventions i ON i.study_id = sc.id
         ),
         counts AS (
             SELECT 'total' AS dimension, '' AS value, count(*) AS studies, coalesce(sum(patients), 0) AS patients FROM scope
             UNION ALL SELECT 'design', design, count(*), sum(patients) FROM scope GROUP BY design
             UNION ALL SELECT 'country', country, count(*), sum(patients) FROM scope GROUP BY country
             UNION ALL SELECT 'year', year, count(*), sum(patients) FROM scope GROUP BY year
-            UNION ALL SELECT 'product', product, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, product FROM per_intervention) p GROUP BY product
-            UNION ALL SELECT 'cellSource', cell_source, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, cell_source FROM per_intervention) c GROUP BY cell_source
-            UNION ALL SELECT 'route', route, count(*), sum(patients) FROM (SELECT DISTINCT id, patients, route FROM per_intervention) r GROUP BY route
+            UNION ALL SELECT 'product', product, count(*), sum(patients) FROM scope, unnest(products) AS product GROUP BY product
+            UNION ALL SELECT 'cellSource', cell_source, count(*), sum(patients) FROM scope, unnest(cell_sources) AS cell_source GROUP BY cell_source
+            UNION ALL SELECT 'route', route, count(*), sum(patients) FROM scope, unnest(routes) AS route GROUP BY route
         )
         SELECT dimension, value, studies, patients FROM counts ORDER BY dimension, studies DESC, value
         """;

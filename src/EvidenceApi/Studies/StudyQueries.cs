@@ -27,27 +27,11 @@ public static class StudyQueries
         ["relevance"] = new("ts_rank(s.search_vector, websearch_to_tsquery('english', @Q))::float8", typeof(double)),
     };
 
-    // Aggregates are computed for the rows of one page only, after the page is chosen.
+    // The summary of a study's interventions and outcomes is kept on the study (db/0006_study_summary.sql).
     private const string SummaryColumns = """
         s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
-        s.follow_up_weeks, src.year, src.journal, src.doi, src.pmid,
-        coalesce(iv.products, '{}') AS products, coalesce(iv.cell_sources, '{}') AS cell_sources,
-        coalesce(iv.routes, '{}') AS routes, coalesce(oc.measures, '{}') AS measures,
-        coalesce(iv.n, 0)::int AS intervention_count, coalesce(oc.n, 0)::int AS outcome_count,
-        (SELECT count(*) FROM review_inclusions r WHERE r.review_study_id = s.id)::int AS included_study_count
-        """;
-
-    private const string SummaryJoins = """
-        LEFT JOIN sources src ON src.id = s.source_id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(DISTINCT i.product ORDER BY i.product) AS products,
-                   array_agg(DISTINCT i.cell_source ORDER BY i.cell_source) AS cell_sources,
-                   array_agg(DISTINCT i.route ORDER BY i.route) AS routes,
-                   count(*) AS n
-            FROM interventions i WHERE i.study_id = s.id) iv ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(DISTINCT o.measure ORDER BY o.measure) AS measures, count(*) AS n
-            FROM outcomes o WHERE o.study_id = s.id) oc ON true
+        s.follow_up_weeks, s.year, src.journal, src.doi, src.pmid, s.products, s.cell_sources, s.routes, s.measures,
+        s.intervention_count, s.outcome_count, s.included_study_count
         """;
 
     internal const string StudyById = """
@@ -97,6 +81,10 @@ public static class StudyQueries
         var sort = SortKeys[sortText.TrimStart('-')];
         var direction = descending ? "DESC" : "ASC";
 
+        // Relevance is computed in the same scan that finds the candidates; every other order reads its index.
+        var relevance = sortText.TrimStart('-') == "relevance";
+        var (sortValue, rowId) = relevance ? ("r.sort_value", "r.id") : (sort.Expression, "s.id");
+
         var keyset = "";
         if (!export && Cursor.TryDecode(query.Cursor) is { } cursor)
         {
@@ -107,7 +95,7 @@ public static class StudyQueries
 
             filter.Parameters.Add("CursorValue", CursorValue(cursor.Value, sort.ValueType));
             filter.Parameters.Add("CursorId", cursor.Id);
-            keyset = $"AND ({sort.Expression}, s.id) {(descending ? "<" : ">")} (@CursorValue, @CursorId)";
+            keyset = $"AND ({sortValue}, {rowId}) {(descending ? "<" : ">")} (@CursorValue, @CursorId)";
         }
 
         var paging = "";
@@ -123,24 +111,44 @@ public static class StudyQueries
             paging = "LIMIT @Take";
         }
 
-        var where = filter.Where.Length == 0 ? "WHERE true" : filter.Where;
-        if (sortText.TrimStart('-') == "relevance")
+        string page;
+        if (relevance)
         {
             filter.Parameters.Add("RelevanceCandidates", RelevanceCandidates);
-            where = $"WHERE s.id IN (SELECT s.id FROM studies s {where} LIMIT @RelevanceCandidates)";
+            page = $"""
+                ranked AS (
+                    SELECT s.id, {sort.Expression} AS sort_value
+                    FROM studies s
+                    {filter.Where}
+                    LIMIT @RelevanceCandidates
+                ),
+                page AS (
+                    SELECT r.id, r.sort_value
+                    FROM ranked r
+                    WHERE true {keyset}
+                    ORDER BY r.sort_value {direction}, r.id {direction}
+                    {paging}
+                )
+                """;
+        }
+        else
+        {
+            page = $"""
+                page AS (
+                    SELECT s.id, {sort.Expression} AS sort_value
+                    FROM studies s
+                    {(filter.Where.Length == 0 ? "WHERE true" : filter.Where)} {keyset}
+                    ORDER BY {sort.Expression} {direction}, s.id {direction}
+                    {paging}
+                )
+                """;
         }
 
         var sql = $"""
-            WITH page AS (
-                SELECT s.id, {sort.Expression} AS sort_value
-                FROM studies s
-                {where} {keyset}
-                ORDER BY {sort.Expression} {direction}, s.id {direction}
-                {paging}
-            )
+            WITH {page}
             SELECT {(export ? "" : "page.sort_value, ")}{SummaryColumns}
             FROM page JOIN studies s ON s.id = page.id
-            {SummaryJoins}
+            LEFT JOIN sources src ON src.id = s.source_id
             ORDER BY page.sort_value {direction}, s.id {direction}
             """;
         return (sql, filter.Parameters);
@@ -209,18 +217,32 @@ public static class StudyQueries
         };
     }
 
-    private static SqlFilter Filter(StudyListQuery query) => new SqlFilter()
-        .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-        .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-        .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
-        .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
-        .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
-        .When(query.YearTo, "YearTo", "s.year <= @YearTo")
-        .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
-        .When(Paging.SplitList(query.Measure), "Measures",
-            "EXISTS (SELECT 1 FROM outcomes o WHERE o.study_id = s.id AND o.measure = ANY(@Measures))")
-        .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
-            conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
+    private static SqlFilter Filter(StudyListQuery query)
+    {
+        var products = Paging.SplitList(query.Product);
+        var cellSources = Paging.SplitList(query.CellSource);
+        var routes = Paging.SplitList(query.Route);
+        var filter = new SqlFilter()
+            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
+            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+            .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
+            .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
+            .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
+            .When(query.YearTo, "YearTo", "s.year <= @YearTo")
+            .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
+            .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures")
+            .WhenOverlaps(products, "AnyProduct", "s.products")
+            .WhenOverlaps(cellSources, "AnyCellSource", "s.cell_sources")
+            .WhenOverlaps(routes, "AnyRoute", "s.routes");
+
+        // The study's summary answers a single intervention criterion by itself; several criteria (or a donor) must
+        // hold for one and the same intervention, which only the interventions can tell.
+        var criteria = new[] { products, cellSources, routes, Paging.SplitList(query.Donor) }.Count(values => values is { Length: > 0 });
+        return criteria > 1 || Paging.SplitList(query.Donor) is { Length: > 0 }
+            ? filter.WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
+                conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})")
+            : filter;
+    }
 
     private static object CursorValue(JsonElement? value, Type type)
     {
