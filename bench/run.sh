@@ -5,7 +5,8 @@
 #   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
-# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
+# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (3s, unrecorded, per request),
+# BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
 # PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
 set -euo pipefail
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-throughput}
 studies=${BENCH_STUDIES:-1000000}
 duration=${BENCH_DURATION:-10s}
+warmup=${BENCH_WARMUP:-3s}
 connections=${BENCH_CONNECTIONS:-32}
 hot=${BENCH_HOT_SET:-1000}
 db_dir=${BENCH_DB_DIR:-bench/.data}
@@ -63,6 +65,16 @@ start_api() { # $1 = cache on|off
 stop_api() { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
 
 hot_first() { curl -fs "$ours/v1/studies?sort=id&limit=1&fields=id&includeTotal=false" | sed -E 's/.*"id":([0-9]+).*/\1/'; }
+
+# warm NAME TARGET URL [lua args...]: the same request, unrecorded, so that JIT and caches are warm before measuring
+warm() {
+  local url=$3; shift 3
+  if [ $# -gt 0 ]; then
+    wrk -t2 -c"$connections" -d"$warmup" -s bench/wrk/random-id.lua "$url" -- "$@" >/dev/null 2>&1 || true
+  else
+    wrk -t2 -c"$connections" -d"$warmup" "$url" >/dev/null 2>&1 || true
+  fi
+}
 
 # run NAME TARGET URL [lua args...]: one wrk run, one table row
 run() {
@@ -132,17 +144,20 @@ page_bare="$bare/bare/studies?condition=psoriasis&design=case_report"
   echo "|---|---|---:|---:|---:|---:|"
 } | tee "$report"
 
+cache_on_requests() { # $1 = warm | run
+  "$1" "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
+  "$1" "study by id" peer "$peer" /studies/ "$first" "$hot"
+  "$1" "filtered page of 20" ours "$page_ours"
+  "$1" "filtered page of 20" peer "$page_peer"
+  "$1" "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
+  "$1" "outcomes of a study" peer "$peer" "/outcomes?where.studyId.eq=" "$first" "$hot"
+  "$1" "free-text search" ours "$ours/v1/studies?q=remission%20infusion&limit=20&includeTotal=false"
+  "$1" "synthesis" ours "$ours/v1/synthesis?measure=pasi_75&condition=psoriasis&cellSource=umbilical_cord&route=intravenous"
+}
+
+cache_on_requests warm
 sample_memory & pids+=($!)
-for round in 1 2; do
-  run "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
-  run "study by id" peer "$peer" /studies/ "$first" "$hot"
-  run "filtered page of 20" ours "$page_ours"
-  run "filtered page of 20" peer "$page_peer"
-  run "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
-  run "outcomes of a study" peer "$peer" "/outcomes?where.studyId.eq=" "$first" "$hot"
-  run "free-text search" ours "$ours/v1/studies?q=remission%20infusion&limit=20&includeTotal=false"
-  run "synthesis" ours "$ours/v1/synthesis?measure=pasi_75&condition=psoriasis&cellSource=umbilical_cord&route=intravenous"
-done
+for round in 1 2; do cache_on_requests run; done
 echo "| API memory (max RSS under load) | ours | $(cat "$results/memory.txt" 2>/dev/null || echo ?) MB | | | |" | tee -a "$report"
 stop_api
 
@@ -153,17 +168,19 @@ stop_api
   echo "| request | target | req/s | p50 | p99 | errors |"
   echo "|---|---|---:|---:|---:|---:|"
 } | tee -a "$report"
-start_api off
-for round in 1 2; do
-  run "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
-  run "study by id" bare "$bare" /bare/studies/ "$first" "$hot"
-  run "filtered page of 20" ours "$page_ours"
-  run "filtered page of 20" bare "$page_bare"
-  run "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
-  run "outcomes of a study" bare "$bare" "/bare/outcomes?studyId=" "$first" "$hot"
-  run "study by id" peer "$peer" /studies/ "$first" "$hot"
-  run "filtered page of 20" peer "$page_peer"
-done
+cache_off_requests() { # $1 = warm | run
+  "$1" "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
+  "$1" "study by id" bare "$bare" /bare/studies/ "$first" "$hot"
+  "$1" "filtered page of 20" ours "$page_ours"
+  "$1" "filtered page of 20" bare "$page_bare"
+  "$1" "outcomes of a study" ours "$ours" "/v1/outcomes?includeTotal=false&studyId=" "$first" "$hot"
+  "$1" "outcomes of a study" bare "$bare" "/bare/outcomes?studyId=" "$first" "$hot"
+  "$1" "study by id" peer "$peer" /studies/ "$first" "$hot"
+  "$1" "filtered page of 20" peer "$page_peer"
+}
 
+start_api off
+cache_off_requests warm
+for round in 1 2; do cache_off_requests run; done
 echo
 echo "Report: $report"

@@ -17,7 +17,9 @@ public static class BareEndpoints
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        // The same statement preparation as the API (Database:PreparedStatementsPerConnection), so that only the code differs.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2 };
+        await using var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
         var app = builder.Build();
 
         app.MapGet("/bare/studies/{id:long}", async (long id) =>

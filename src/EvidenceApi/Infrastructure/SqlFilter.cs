@@ -91,5 +91,8 @@ public sealed class SqlFilter
         return new CsvResult(dataSource, command, Parameters, fileName);
     }
 
-    public string Where => clauses.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", clauses);
+    public string Where => clauses.Count == 0 ? "" : "WHERE " + Conditions;
+
+    /// <summary>The clauses joined with AND (<c>true</c> when there are none), to combine with other conditions.</summary>
+    public string Conditions => clauses.Count == 0 ? "true" : string.Join("\n  AND ", clauses);
 }

@@ -14,9 +14,13 @@ public static class StudyQueries
 
     /// <summary>
     /// Relevance is ranked among at most this many matches: ranking reads every match's document, which for a query
-    /// matching a large share of a million studies would take seconds. Narrower queries are ranked in full.
+    /// matching a large share of a million studies would take seconds. Narrower queries are ranked in full. The
+    /// candidates are the matches of the first buckets (<see cref="SearchBuckets"/>) that hold this many.
     /// </summary>
     public const int RelevanceCandidates = 1000;
+
+    /// <summary>Candidates for relevance are read bucket by bucket (id % 8), from partial text indexes (db/0007_search_buckets.sql).</summary>
+    public const int SearchBuckets = 8;
 
     public static readonly IReadOnlyDictionary<string, SortKey> SortKeys = new Dictionary<string, SortKey>(StringComparer.Ordinal)
     {
@@ -44,7 +48,9 @@ public static class StudyQueries
                src.doi, src.pmid, src.registry_id, src.url
         FROM sources src JOIN studies s ON s.source_id = src.id WHERE s.id = @Id;
 
-        SELECT i.* FROM interventions i WHERE i.study_id = @Id ORDER BY i.id;
+        SELECT i.id, i.study_id, i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
+               i.administrations, i.schedule, i.cotreatment, i.description
+        FROM interventions i WHERE i.study_id = @Id ORDER BY i.id;
 
         SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
                o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
@@ -60,6 +66,18 @@ public static class StudyQueries
     public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, StudyListQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        // Statements are prepared once per connection and then run with one generic plan. Sorted by anything but
+        // relevance, the best plan for a search depends on how common its words are (walking the sort order for words
+        // in half the studies, the text index for rare ones), so such a search is planned for the words at hand.
+        var planForWords = !string.IsNullOrWhiteSpace(query.Q) && EffectiveSort(query).TrimStart('-') != "relevance";
+        await using var transaction = planForWords ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        if (transaction is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SET LOCAL plan_cache_mode = force_custom_plan", transaction: transaction, cancellationToken: cancellationToken));
+        }
+
         var page = await ListPageAsync(connection, query, cancellationToken);
 
         // Typo tolerance: when a search finds nothing, search again with misspelt words replaced by the nearest known ones.
@@ -67,6 +85,11 @@ public static class StudyQueries
             && await SearchCorrection.CorrectAsync(connection, query.Q, cancellationToken) is { } corrected)
         {
             page = await ListPageAsync(connection, query with { Q = corrected }, cancellationToken) with { SearchedFor = corrected };
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return page;
@@ -115,11 +138,13 @@ public static class StudyQueries
         if (relevance)
         {
             filter.Parameters.Add("RelevanceCandidates", RelevanceCandidates);
+            var buckets = Enumerable.Range(0, SearchBuckets).Select(bucket =>
+                $"(SELECT s.id, {sort.Expression} AS sort_value FROM studies s WHERE s.id % {SearchBuckets} = {bucket} AND {filter.Conditions})");
             page = $"""
                 ranked AS (
-                    SELECT s.id, {sort.Expression} AS sort_value
-                    FROM studies s
-                    {filter.Where}
+                    SELECT * FROM (
+                        {string.Join("\n        UNION ALL\n        ", buckets)}
+                    ) candidates
                     LIMIT @RelevanceCandidates
                 ),
                 page AS (

@@ -1,5 +1,6 @@
 using Dapper;
 using EvidenceApi.Database;
+using EvidenceApi.Studies;
 using EvidenceApi.Tests.Infrastructure;
 using EvidenceApi.Vocabularies;
 using Npgsql;
@@ -32,6 +33,23 @@ public sealed class MigrationTests
         var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => DatabaseMigrator.MigrateAsync(connectionString)));
 
         Assert.Equal(Directory.GetFiles(RepositoryFolder("db"), "*.sql").Length, results.Sum(r => r.Count));
+    }
+
+    [Fact]
+    public async Task SearchBuckets_InCode_EachHaveTheirPartialTextIndex()
+    {
+        var connectionString = await TestPostgres.CreateSeededDatabaseAsync();
+        await using var connection = new NpgsqlConnection(connectionString);
+
+        var predicates = (await connection.QueryAsync<string>("""
+            SELECT pg_get_expr(i.indpred, i.indrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+            WHERE i.indrelid = 'studies'::regclass AND am.amname = 'gin' AND i.indpred IS NOT NULL
+            """)).Order().ToArray();
+
+        var expected = Enumerable.Range(0, StudyQueries.SearchBuckets)
+            .Select(bucket => $"((id % ({StudyQueries.SearchBuckets})::bigint) = {bucket})").Order().ToArray();
+        Assert.Equal(expected, predicates);
     }
 
     [Fact]
