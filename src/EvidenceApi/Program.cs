@@ -43,8 +43,11 @@ builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = 
     context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.DefaultIgnoreCondition =
-    System.Text.Json.Serialization.JsonIgnoreCondition.Never);
+builder.Services.Configure<JsonOptions>(options =>
+{
+    options.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+    options.SerializerOptions.TypeInfoResolverChain.Insert(0, EvidenceJsonContext.Default);
+});
 builder.Services.AddEvidenceOpenApi();
 builder.Services.AddProtection(builder.Configuration);
 builder.Services.AddResponseCompression(options =>

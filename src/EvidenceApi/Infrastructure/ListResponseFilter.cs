@@ -69,6 +69,10 @@ public static class ListResponseFilterExtensions
 {
     /// <summary>Adds the Link header and <c>fields</c> selection to a list endpoint of <typeparamref name="TItem"/>.</summary>
     public static RouteHandlerBuilder ListOf<TItem>(this RouteHandlerBuilder builder, bool csv = true) =>
-        builder.AddEndpointFilter<ListResponseFilter<TItem>>()
+        builder.AddEndpointFilterFactory((factory, next) =>
+            {
+                var filter = new ListResponseFilter<TItem>(factory.ApplicationServices.GetRequiredService<IOptions<JsonOptions>>());
+                return context => filter.InvokeAsync(context, next);
+            })
             .Produces<Page<TItem>>(StatusCodes.Status200OK, "application/json", csv ? [CsvResult.ContentType] : []);
 }

@@ -99,15 +99,16 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
             return;
         }
 
-        if (csv)
+        if (csv || !options.Value.Enabled)
         {
-            // Streams: the ETag is known before the body, so it goes out with the headers.
+            // Nothing to keep, so the answer streams; the ETag is known before the body and goes out with the headers,
+            // unless the data changed while the answer was made (then it belongs to no single version).
             response.OnStarting(() =>
             {
-                if (response.StatusCode == StatusCodes.Status200OK)
+                response.Headers.CacheControl = PublicCacheControl;
+                if (response.StatusCode == StatusCodes.Status200OK && dataVersion.Current == version)
                 {
                     response.Headers.ETag = etag;
-                    response.Headers.CacheControl = PublicCacheControl;
                 }
 
                 return Task.CompletedTask;
@@ -117,7 +118,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         }
 
         var key = Key(context.Request);
-        if (options.Value.Enabled && cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
+        if (cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
         {
             await ServeCachedAsync(context, hit, etag);
             return;
@@ -125,7 +126,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
 
         var flightKey = $"{version}:{key}";
         var flight = new TaskCompletionSource<CachedResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (options.Value.Enabled && !inFlight.TryAdd(flightKey, flight.Task)
+        if (!inFlight.TryAdd(flightKey, flight.Task)
             && inFlight.TryGetValue(flightKey, out var running)
             && await running.WaitAsync(context.RequestAborted) is { } shared)
         {
@@ -152,10 +153,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
             }
 
             made = new CachedResponse(version, response.ContentType ?? "application/json", response.Headers.Link.ToString() is { Length: > 0 } link ? link : null, body);
-            if (options.Value.Enabled)
-            {
-                cache.Set(key, made, new MemoryCacheEntryOptions { Size = body.Length + (key.Length * 2) + 256 });
-            }
+            cache.Set(key, made, new MemoryCacheEntryOptions { Size = body.Length + (key.Length * 2) + 256 });
 
             await WriteAsync(context, body, etag);
         }

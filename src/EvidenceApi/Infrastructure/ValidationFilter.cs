@@ -12,7 +12,9 @@ public sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFilt
     {
         if (context.Arguments.OfType<T>().FirstOrDefault() is { } argument)
         {
-            var result = await validator.ValidateAsync(argument, context.HttpContext.RequestAborted);
+            // The rules are synchronous (FluentValidation refuses to run an asynchronous rule this way), and the
+            // synchronous path costs a fraction of the asynchronous one on every request.
+            var result = validator.Validate(argument);
             if (!result.IsValid)
             {
                 return TypedResults.ValidationProblem(
@@ -30,5 +32,11 @@ public static class ValidationFilterExtensions
 {
     /// <summary>Runs the validator of <typeparamref name="T"/> before the handler and documents the 400 answer.</summary>
     public static RouteHandlerBuilder Validate<T>(this RouteHandlerBuilder builder) =>
-        builder.AddEndpointFilter<ValidationFilter<T>>().ProducesValidationProblem();
+        builder.AddEndpointFilterFactory((factory, next) =>
+            {
+                // One filter per endpoint, made when the endpoint is built rather than on every request.
+                var filter = new ValidationFilter<T>(factory.ApplicationServices.GetRequiredService<IValidator<T>>());
+                return context => filter.InvokeAsync(context, next);
+            })
+            .ProducesValidationProblem();
 }
