@@ -5,7 +5,7 @@
 #   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
-# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (3s, unrecorded, per request),
+# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (10s, unrecorded, per request),
 # BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
 # PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-throughput}
 studies=${BENCH_STUDIES:-1000000}
 duration=${BENCH_DURATION:-10s}
-warmup=${BENCH_WARMUP:-3s}
+warmup=${BENCH_WARMUP:-10s}
 connections=${BENCH_CONNECTIONS:-32}
 hot=${BENCH_HOT_SET:-1000}
 db_dir=${BENCH_DB_DIR:-bench/.data}

@@ -72,6 +72,28 @@ public sealed class SqlFilter
         return this;
     }
 
+    /// <summary>
+    /// The intervention filters for a query over studies (alias <c>s</c>): answered from the study's summary
+    /// (<c>s.products</c>, <c>s.cell_sources</c>, <c>s.routes</c>) when one criterion is given, and checked against
+    /// the interventions themselves only when several must hold for one and the same intervention (or a donor is asked).
+    /// </summary>
+    public SqlFilter WhenStudyIntervention(string? products, string? cellSources, string? routes, string? donors)
+    {
+        var productList = Paging.SplitList(products);
+        var cellSourceList = Paging.SplitList(cellSources);
+        var routeList = Paging.SplitList(routes);
+        var donorList = Paging.SplitList(donors);
+        WhenOverlaps(productList, "AnyProduct", "s.products")
+            .WhenOverlaps(cellSourceList, "AnyCellSource", "s.cell_sources")
+            .WhenOverlaps(routeList, "AnyRoute", "s.routes");
+
+        var criteria = new[] { productList, cellSourceList, routeList, donorList }.Count(values => values is { Length: > 0 });
+        return criteria > 1 || donorList is { Length: > 0 }
+            ? WhenIntervention(products, cellSources, routes, donors,
+                conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})")
+            : this;
+    }
+
     public SqlFilter Always(string clause)
     {
         clauses.Add(clause);

@@ -242,32 +242,16 @@ public static class StudyQueries
         };
     }
 
-    private static SqlFilter Filter(StudyListQuery query)
-    {
-        var products = Paging.SplitList(query.Product);
-        var cellSources = Paging.SplitList(query.CellSource);
-        var routes = Paging.SplitList(query.Route);
-        var filter = new SqlFilter()
-            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-            .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
-            .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
-            .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
-            .When(query.YearTo, "YearTo", "s.year <= @YearTo")
-            .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
-            .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures")
-            .WhenOverlaps(products, "AnyProduct", "s.products")
-            .WhenOverlaps(cellSources, "AnyCellSource", "s.cell_sources")
-            .WhenOverlaps(routes, "AnyRoute", "s.routes");
-
-        // The study's summary answers a single intervention criterion by itself; several criteria (or a donor) must
-        // hold for one and the same intervention, which only the interventions can tell.
-        var criteria = new[] { products, cellSources, routes, Paging.SplitList(query.Donor) }.Count(values => values is { Length: > 0 });
-        return criteria > 1 || Paging.SplitList(query.Donor) is { Length: > 0 }
-            ? filter.WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
-                conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})")
-            : filter;
-    }
+    private static SqlFilter Filter(StudyListQuery query) => new SqlFilter()
+        .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
+        .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+        .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
+        .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
+        .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
+        .When(query.YearTo, "YearTo", "s.year <= @YearTo")
+        .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
+        .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures")
+        .WhenStudyIntervention(query.Product, query.CellSource, query.Route, query.Donor);
 
     private static object CursorValue(JsonElement? value, Type type)
     {

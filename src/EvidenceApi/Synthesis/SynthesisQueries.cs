@@ -51,8 +51,7 @@ public static class SynthesisQueries
             .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
             .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
             .WhenIn(designs, "Designs", "s.design")
-            .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
-                conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
+            .WhenStudyIntervention(query.Product, query.CellSource, query.Route, query.Donor);
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
 
         var (connection, transaction) = await Database.EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
