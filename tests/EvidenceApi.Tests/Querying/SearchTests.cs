@@ -92,6 +92,18 @@ public sealed class SearchTests(SearchTests.Api api) : IClassFixture<SearchTests
     }
 
     [Fact]
+    public async Task Search_SortedByAnotherKey_KeepsThatOrder_AndStillCorrectsTypos()
+    {
+        // Such searches run in their own transaction, planned for the words at hand.
+        var byTitle = await SearchAsync("zorblax", "&sort=title");
+        Assert.Equal(["flurbosis-d", "flurbosis-c", "flurbosis-a"], byTitle.Items.Select(s => s.Key));
+
+        var corrected = await SearchAsync("zorblx", "&sort=-title");
+        Assert.Equal("zorblax", corrected.SearchedFor);
+        Assert.Equal(["flurbosis-a", "flurbosis-c", "flurbosis-d"], corrected.Items.Select(s => s.Key));
+    }
+
+    [Fact]
     public async Task RelevanceSort_PagesWithCursorsWithoutLossOrRepeat()
     {
         var all = await SearchAsync("zorblax OR quintor OR flurbosis");
