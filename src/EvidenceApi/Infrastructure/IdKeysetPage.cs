@@ -22,7 +22,7 @@ public static class IdKeysetPage
             throw new Studies.CursorMismatchException();
         }
 
-        var where = filter.Where.Length == 0 ? "WHERE true" : filter.Where;
+        var where = $"WHERE {filter.Conditions}";
         var keyset = after is null ? "" : $"AND {idColumn} > @AfterId";
         filter.Parameters.Add("AfterId", after?.Id);
         filter.Parameters.Add("Take", take + 1);

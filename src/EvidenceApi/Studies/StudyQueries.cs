@@ -162,7 +162,7 @@ public static class StudyQueries
                 page AS (
                     SELECT s.id, {sort.Expression} AS sort_value
                     FROM studies s
-                    {(filter.Where.Length == 0 ? "WHERE true" : filter.Where)} {keyset}
+                    WHERE {filter.Conditions} {keyset}
                     ORDER BY {sort.Expression} {direction}, s.id {direction}
                     {paging}
                 )
