@@ -5,7 +5,7 @@
 #   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
-# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (10s, unrecorded, per request),
+# Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (20s, unrecorded, per request),
 # BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
 # PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-throughput}
 studies=${BENCH_STUDIES:-1000000}
 duration=${BENCH_DURATION:-10s}
-warmup=${BENCH_WARMUP:-10s}
+warmup=${BENCH_WARMUP:-20s}
 connections=${BENCH_CONNECTIONS:-32}
 hot=${BENCH_HOT_SET:-1000}
 db_dir=${BENCH_DB_DIR:-bench/.data}
@@ -66,6 +66,8 @@ stop_api() { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
 
 hot_first() { curl -fs "$ours/v1/studies?sort=id&limit=1&fields=id&includeTotal=false" | sed -E 's/.*"id":([0-9]+).*/\1/'; }
 
+declare -A ours_rps=()
+
 # warm NAME TARGET URL [lua args...]: the same request, unrecorded, so that JIT and caches are warm before measuring
 warm() {
   local url=$3; shift 3
@@ -90,7 +92,14 @@ run() {
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n += $5} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$target" "$rps" "$p50" "$p99" "$errors" | tee -a "$report"
+  # ours/target: our req/s for the same request in this round against this target's
+  local ratio=-
+  if [ "$target" = ours ]; then
+    ours_rps[$name]=$rps
+  elif [ -n "${ours_rps[$name]:-}" ]; then
+    ratio=$(awk -v a="${ours_rps[$name]}" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$target" "$rps" "$p50" "$p99" "$errors" "$ratio" | tee -a "$report"
 }
 
 sample_memory() { # max RSS of our API in MB, sampled every 0.5 s until stopped
@@ -140,8 +149,8 @@ page_bare="$bare/bare/studies?condition=psoriasis&design=case_report"
   echo
   echo "## Cache on: ours against the peer (two rounds, alternating)"
   echo
-  echo "| request | target | req/s | p50 | p99 | errors |"
-  echo "|---|---|---:|---:|---:|---:|"
+  echo "| request | target | req/s | p50 | p99 | errors | ours/target |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
 } | tee "$report"
 
 cache_on_requests() { # $1 = warm | run
@@ -158,15 +167,15 @@ cache_on_requests() { # $1 = warm | run
 cache_on_requests warm
 sample_memory & pids+=($!)
 for round in 1 2; do cache_on_requests run; done
-echo "| API memory (max RSS under load) | ours | $(cat "$results/memory.txt" 2>/dev/null || echo ?) MB | | | |" | tee -a "$report"
+echo "| API memory (max RSS under load) | ours | $(cat "$results/memory.txt" 2>/dev/null || echo ?) MB | | | | |" | tee -a "$report"
 stop_api
 
 {
   echo
   echo "## Cache off: ours against a bare Dapper query of the same rows"
   echo
-  echo "| request | target | req/s | p50 | p99 | errors |"
-  echo "|---|---|---:|---:|---:|---:|"
+  echo "| request | target | req/s | p50 | p99 | errors | ours/target |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
 } | tee -a "$report"
 cache_off_requests() { # $1 = warm | run
   "$1" "study by id" ours "$ours" /v1/studies/ "$first" "$hot"
