@@ -94,7 +94,8 @@ app.UseResponseCompression();
 app.UseMiddleware<ReadCacheMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseEvidenceOpenApi();
+// The OpenAPI document and Swagger UI live under /swagger; other requests need not pass their middleware.
+app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseEvidenceOpenApi());
 app.UseCors(Protection.CorsPolicy);
 app.UseRequestTimeouts();
 app.UseAuthentication();

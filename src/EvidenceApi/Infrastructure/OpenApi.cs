@@ -41,7 +41,7 @@ public static class OpenApi
         return services;
     }
 
-    public static WebApplication UseEvidenceOpenApi(this WebApplication app)
+    public static IApplicationBuilder UseEvidenceOpenApi(this IApplicationBuilder app)
     {
         app.UseSwagger();
         app.UseSwaggerUI(options =>

@@ -120,7 +120,9 @@ public static class Protection
         }
 
         // PostgreSQL text cannot hold NUL; say so for the parameter instead of failing in the database.
-        if (context.Request.Query.FirstOrDefault(p => p.Key.Contains('\0', StringComparison.Ordinal) || p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
+        // A NUL can only arrive percent-encoded, so the parameters are searched only when the query string holds one.
+        if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
+            && context.Request.Query.FirstOrDefault(p => p.Key.Contains('\0', StringComparison.Ordinal) || p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
