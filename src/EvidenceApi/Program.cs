@@ -18,7 +18,8 @@ using Microsoft.AspNetCore.ResponseCompression;
 using Npgsql;
 
 var command = EvidenceCommand.Parse(args);
-var builder = WebApplication.CreateBuilder(command.HostArguments);
+// appsettings.json is read from beside the binary, so the API behaves the same from whatever directory it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = command.HostArguments, ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
 ValidationRules.UseJsonPropertyNames();
 

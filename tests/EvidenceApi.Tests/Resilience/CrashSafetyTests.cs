@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -24,21 +23,10 @@ public sealed class CrashSafetyTests
             key = await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, "contributor", "crash test");
         }
 
-        var port = FreePort();
-        using var api = StartApi(database.ConnectionString, port);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var api = ApiProcess.Start(database.ConnectionString, environment: new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" });
+        await api.WaitUntilReadyAsync();
+        var client = api.Client;
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        await DatabaseOutageTests.EventuallyAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync("/health/ready")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60));
 
         var accepted = new ConcurrentBag<long>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
@@ -64,7 +52,7 @@ public sealed class CrashSafetyTests
         }).ToList();
 
         await Task.Delay(2500);
-        api.Kill(entireProcessTree: true);
+        api.Kill();
         await database.CrashAsync();
         await Task.WhenAll(writers);
         await database.RestartAsync();
@@ -81,31 +69,5 @@ public sealed class CrashSafetyTests
                OR (SELECT count(*) FROM submission_events e WHERE e.submission_id = s.id AND e.to_status = 'submitted') <> 1
             """);
         Assert.Equal(0, incomplete);
-    }
-
-    private static Process StartApi(string connectionString, int port)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "EvidenceApi.dll"), "--urls", $"http://127.0.0.1:{port}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ConnectionStrings__Evidence"] = connectionString;
-        start.Environment["Database__SeedOnStartup"] = "false";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The API did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

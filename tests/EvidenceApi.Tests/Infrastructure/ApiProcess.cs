@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+
+namespace EvidenceApi.Tests.Infrastructure;
+
+/// <summary>The built API run as its own process, as it is deployed, with its console output kept.</summary>
+public sealed class ApiProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> output = new();
+
+    private ApiProcess(Process process, int port)
+    {
+        this.process = process;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        process.OutputDataReceived += (_, line) => Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => Keep(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public HttpClient Client { get; }
+
+    /// <summary>What the API wrote to stdout and stderr so far.</summary>
+    public IReadOnlyList<string> Output => output.ToList();
+
+    /// <summary>Starts the API on a free port.</summary>
+    /// <param name="connectionString">The database it serves.</param>
+    /// <param name="workingDirectory">Where it is started from (default: beside the binary).</param>
+    /// <param name="environment">Settings, as environment variables.</param>
+    public static ApiProcess Start(string connectionString, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "EvidenceApi.dll"), "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        start.Environment["ConnectionStrings__Evidence"] = connectionString;
+        start.Environment["Database__SeedOnStartup"] = "false";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return new ApiProcess(Process.Start(start) ?? throw new InvalidOperationException("The API did not start."), port);
+    }
+
+    /// <summary>Waits until the API answers its readiness check.</summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(process.HasExited, $"The API exited early:\n{string.Join('\n', Output)}");
+            try
+            {
+                if ((await Client.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"The API was not ready within 60 s:\n{string.Join('\n', Output)}");
+    }
+
+    /// <summary>Kills the API at once (as kill -9 would) and waits until all its output has been read.</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            Kill();
+        }
+
+        Client.Dispose();
+        process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            output.Enqueue(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
