@@ -17,8 +17,8 @@ public static class BareEndpoints
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
-        // The same statement preparation as the API (Database:PreparedStatementsPerConnection), so that only the code differs.
-        var settings = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2 };
+        // The same connection settings as the API (statement preparation, no reset on return to the pool), so that only the code differs.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true };
         await using var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
         var app = builder.Build();
 
