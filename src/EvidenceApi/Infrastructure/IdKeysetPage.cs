@@ -23,14 +23,19 @@ public static class IdKeysetPage
         }
 
         var where = $"WHERE {filter.Conditions}";
-        var keyset = after is null ? "" : $"AND {idColumn} > @AfterId";
-        filter.Parameters.Add("AfterId", after?.Id);
+        var keyset = "";
+        if (after is not null)
+        {
+            keyset = $"AND {idColumn} > @AfterId";
+            filter.Parameters.Add("AfterId", after.Id);
+        }
+
         filter.Parameters.Add("Take", take + 1);
         filter.Parameters.Add("Offset", offset ?? 0);
 
         var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, listSql, where, keyset);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var items = (await read(connection, new CommandDefinition(sql, filter.Parameters, cancellationToken: cancellationToken))).ToList();
+        var items = (await read(connection, new CommandDefinition(sql, filter.Parameters, cancellationToken: cancellationToken))).AsList();
         long? total = includeTotal ?? true
             ? await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 string.Format(System.Globalization.CultureInfo.InvariantCulture, countSql, where), filter.Parameters, cancellationToken: cancellationToken))
