@@ -239,7 +239,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
     private static string HashTag(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
 
     private static bool Matches(HttpRequest request, string etag) =>
-        request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.Equals(etag, StringComparison.Ordinal));
+        request.Headers.IfNoneMatch.Count > 0 && request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.Equals(etag, StringComparison.Ordinal));
 
     private static string? StringValues(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values.ToString();
 
