@@ -126,11 +126,15 @@ public static class ApiKeyServices
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
-        services.AddAuthentication(ApiKeyDefaults.Scheme)
+        // No default scheme: reads are public, so a key is checked only by the policies of the endpoints that need one,
+        // not for every request that passes the authentication middleware. A single registered scheme would otherwise
+        // become the default by itself (the documented switch turns that off).
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(ApiKeyDefaults.ContributorPolicy, policy => policy.RequireRole("contributor", "curator"))
-            .AddPolicy(ApiKeyDefaults.CuratorPolicy, policy => policy.RequireRole("curator"));
+            .AddPolicy(ApiKeyDefaults.ContributorPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyDefaults.Scheme).RequireRole("contributor", "curator"))
+            .AddPolicy(ApiKeyDefaults.CuratorPolicy, policy => policy.AddAuthenticationSchemes(ApiKeyDefaults.Scheme).RequireRole("curator"));
         return services;
     }
 }

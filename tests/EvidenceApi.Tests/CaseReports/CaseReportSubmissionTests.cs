@@ -71,6 +71,16 @@ public sealed class CaseReportSubmissionTests(EvidenceApiFactory api) : IClassFi
     }
 
     [Fact]
+    public async Task Read_WithUnknownKey_IsServedAsPublicEvidence()
+    {
+        // Keys are checked only where an endpoint needs one: a stale key in a client's settings does not break reads.
+        var response = await api.CreateClient("ek_con_not-a-real-key").GetAsync("/v1/studies?limit=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl is { Private: true, NoStore: true });
+    }
+
+    [Fact]
     public async Task Submit_InvalidReport_ReturnsAllErrorsByPathAndStoresNothing()
     {
         var client = await ContributorAsync();
