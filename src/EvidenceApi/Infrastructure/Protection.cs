@@ -48,15 +48,11 @@ public static class Protection
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
                 context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                await WriteProblemAsync(context.HttpContext, new ProblemDetails
                 {
-                    HttpContext = context.HttpContext,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests.",
-                        Detail = $"Slow down: try again in {retryAfter} seconds.",
-                    },
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many requests.",
+                    Detail = $"Slow down: try again in {retryAfter} seconds.",
                 });
             };
         });
@@ -65,18 +61,14 @@ public static class Protection
         {
             Timeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds),
             TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
-            WriteTimeoutResponse = async context =>
+            WriteTimeoutResponse = context =>
             {
                 context.Response.Headers.RetryAfter = "5";
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                return WriteProblemAsync(context, new ProblemDetails
                 {
-                    HttpContext = context,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status503ServiceUnavailable,
-                        Title = "The request took too long.",
-                        Detail = "It was stopped and its query cancelled. Please retry, or narrow the query.",
-                    },
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "The request took too long.",
+                    Detail = "It was stopped and its query cancelled. Please retry, or narrow the query.",
                 });
             },
         });
@@ -91,7 +83,7 @@ public static class Protection
     }
 
     /// <summary>Security headers, and a 414 for overlong query strings, before anything else runs.</summary>
-    public static IApplicationBuilder UseProtectionHeaders(this IApplicationBuilder app, ProtectionOptions options) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseProtectionHeaders(this IApplicationBuilder app, ProtectionOptions options) => app.Use((context, next) =>
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
@@ -103,45 +95,45 @@ public static class Protection
             headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
         }
 
-        if (context.Request.QueryString.Value?.Length > options.MaxQueryStringLength)
+        var query = context.Request.QueryString.Value;
+        if (query?.Length > options.MaxQueryStringLength)
         {
-            context.Response.StatusCode = StatusCodes.Status414RequestUriTooLong;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            return WriteProblemAsync(context, new ProblemDetails
             {
-                HttpContext = context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status414RequestUriTooLong,
-                    Title = "The query string is too long.",
-                    Detail = $"At most {options.MaxQueryStringLength} characters.",
-                },
+                Status = StatusCodes.Status414RequestUriTooLong,
+                Title = "The query string is too long.",
+                Detail = $"At most {options.MaxQueryStringLength} characters.",
             });
-            return;
         }
 
         // PostgreSQL text cannot hold NUL; say so for the parameter instead of failing in the database.
         // A NUL can only arrive percent-encoded, so the parameters are searched only when the query string holds one.
-        if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
+        if (query?.Contains("%00", StringComparison.Ordinal) == true
             && context.Request.Query.FirstOrDefault(p => p.Key.Contains('\0', StringComparison.Ordinal) || p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
         {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            return WriteProblemAsync(context, new HttpValidationProblemDetails(new Dictionary<string, string[]>
             {
-                HttpContext = context,
-                ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]>
-                {
-                    [bad.Key.Replace("\0", "", StringComparison.Ordinal)] = ["The value must not contain NUL characters."],
-                })
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Title = "The request is not valid.",
-                },
+                [bad.Key.Replace("\0", "", StringComparison.Ordinal)] = ["The value must not contain NUL characters."],
+            })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is not valid.",
             });
-            return;
         }
 
-        await next(context);
+        // Handing on without awaiting: most requests pass, and need no state machine of their own here.
+        return next(context);
     });
+
+    private static Task WriteProblemAsync(HttpContext context, ProblemDetails problem)
+    {
+        context.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = problem,
+        }).AsTask();
+    }
 
     /// <summary>Limits count per API key (hashed, never the key itself) or per client address.</summary>
     private static string ClientKey(HttpContext context, bool preferApiKey)

@@ -32,25 +32,42 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
     // Requests for the same missing entry wait for the first one instead of all running the same query.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CachedResponse?>> inFlight = new(StringComparer.Ordinal);
 
-    public async Task InvokeAsync(HttpContext context)
+    private VersionTags versionTags = new(0, "", "");
+
+    // Not async: most requests are handed on or answered without waiting here, and need no state machine of their own.
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) || request.Path.StartsWithSegments("/health"))
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         if (request.Headers.ContainsKey(ApiKeys.ApiKeyDefaults.HeaderName) || request.Path.StartsWithSegments("/v1/submissions"))
         {
             context.Response.Headers.CacheControl = "private, no-store";
-            await next(context);
-            return;
+            return next(context);
         }
 
         var csv = request.Query["format"] == "csv"
             || (StringValues(request.Query["format"]) is null && request.Headers.Accept.ToString().Contains(CsvResult.ContentType, StringComparison.OrdinalIgnoreCase));
-        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version && await ReplicaHasReplayedAsync(version, context.RequestAborted))
+        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version)
+        {
+            return reads.HasReplicas ? ServeVersionedOnceReplayedAsync(context, version, csv) : ServeVersionedAsync(context, version, csv);
+        }
+
+        return csv ? next(context) : ServeHashedAsync(context);
+    }
+
+    public void Dispose() => cache.Dispose();
+
+    /// <summary>
+    /// With replicas, an answer may be tagged and cached under a version only if the standby serving reads has
+    /// replayed that version already; checked before the read, replay only moves forward, so the read sees it too.
+    /// </summary>
+    private async Task ServeVersionedOnceReplayedAsync(HttpContext context, long version, bool csv)
+    {
+        if (await ReplicaHasReplayedAsync(version, context.RequestAborted))
         {
             await ServeVersionedAsync(context, version, csv);
         }
@@ -64,19 +81,8 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         }
     }
 
-    public void Dispose() => cache.Dispose();
-
-    /// <summary>
-    /// With replicas, an answer may be tagged and cached under a version only if the standby serving reads has
-    /// replayed that version already; checked before the read, replay only moves forward, so the read sees it too.
-    /// </summary>
     private async Task<bool> ReplicaHasReplayedAsync(long version, CancellationToken cancellationToken)
     {
-        if (!reads.HasReplicas)
-        {
-            return true;
-        }
-
         try
         {
             await using var connection = await reads.Source.OpenConnectionAsync(cancellationToken);
@@ -89,14 +95,14 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         }
     }
 
-    private async Task ServeVersionedAsync(HttpContext context, long version, bool csv)
+    private Task ServeVersionedAsync(HttpContext context, long version, bool csv)
     {
-        var etag = $"\"v{version}{(csv ? "-csv" : "")}\"";
+        var etag = VersionTag(version, csv);
         var response = context.Response;
         if (Matches(context.Request, etag))
         {
             NotModified(response, etag);
-            return;
+            return Task.CompletedTask;
         }
 
         if (csv || !options.Value.Enabled)
@@ -113,10 +119,15 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
 
                 return Task.CompletedTask;
             });
-            await next(context);
-            return;
+            return next(context);
         }
 
+        return ServeFromCacheAsync(context, version, etag);
+    }
+
+    private async Task ServeFromCacheAsync(HttpContext context, long version, string etag)
+    {
+        var response = context.Response;
         var key = Key(context.Request);
         if (cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
         {
@@ -236,6 +247,19 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         response.Headers.CacheControl = PublicCacheControl;
     }
 
+    /// <summary>The version's ETag, made once per version rather than on every request.</summary>
+    private string VersionTag(long version, bool csv)
+    {
+        var tags = versionTags;
+        if (tags.Version != version)
+        {
+            tags = new VersionTags(version, $"\"v{version}\"", $"\"v{version}-csv\"");
+            versionTags = tags;
+        }
+
+        return csv ? tags.Csv : tags.Json;
+    }
+
     private static string HashTag(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
 
     private static bool Matches(HttpRequest request, string etag) =>
@@ -248,6 +272,8 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         request.Path.Value?.TrimEnd('/').ToLowerInvariant() + "?" + string.Join('&', request.Query
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}"));
+
+    private sealed record VersionTags(long Version, string Json, string Csv);
 
     private sealed record CachedResponse(long Version, string ContentType, string? Link, byte[] Body);
 }

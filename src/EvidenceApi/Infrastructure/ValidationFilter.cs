@@ -8,7 +8,7 @@ namespace EvidenceApi.Infrastructure;
 /// </summary>
 public sealed class ValidationFilter<T>(IValidator<T> validator, int argumentIndex) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         if (context.GetArgument<T?>(argumentIndex) is { } argument)
         {
@@ -17,14 +17,14 @@ public sealed class ValidationFilter<T>(IValidator<T> validator, int argumentInd
             var result = validator.Validate(argument);
             if (!result.IsValid)
             {
-                return TypedResults.ValidationProblem(
+                return ValueTask.FromResult<object?>(TypedResults.ValidationProblem(
                     result.ToDictionary(),
                     title: "The request is not valid.",
-                    detail: "See errors: each key names the parameter or field at fault.");
+                    detail: "See errors: each key names the parameter or field at fault."));
             }
         }
 
-        return await next(context);
+        return next(context);
     }
 }
 
