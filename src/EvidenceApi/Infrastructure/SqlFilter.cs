@@ -50,6 +50,11 @@ public sealed class SqlFilter
     /// </summary>
     public SqlFilter WhenIntervention(string? products, string? cellSources, string? routes, string? donors, Func<string, string> exists)
     {
+        if (products is null && cellSources is null && routes is null && donors is null)
+        {
+            return this;
+        }
+
         (string Name, string[]? Values, string Clause)[] parts =
         [
             ("Products", Paging.SplitList(products), "i.product = ANY(@Products)"),

@@ -21,9 +21,13 @@ public static class ValidationRules
 
             return member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
         };
+        // FluentValidation asks for the display name of every rule on every validation: made once per member.
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
-            member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+            member is null ? null : DisplayNames.GetOrAdd(member.Name, CamelCase);
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> DisplayNames = new(StringComparer.Ordinal);
+    private static readonly Func<string, string> CamelCase = JsonNamingPolicy.CamelCase.ConvertName;
 
     /// <summary>The value must be one of <paramref name="allowed"/>; the message lists them.</summary>
     public static IRuleBuilderOptions<T, string?> OneOf<T>(this IRuleBuilder<T, string?> rule, IReadOnlyList<string> allowed) =>
