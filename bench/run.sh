@@ -6,7 +6,7 @@
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
 # Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (20s, unrecorded, per request),
-# BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids),
+# BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids), BENCH_OFF_ROUNDS (5: rounds of cache off against bare, medians printed),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
 # PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
 set -euo pipefail
@@ -66,7 +66,16 @@ stop_api() { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; }
 
 hot_first() { curl -fs "$ours/v1/studies?sort=id&limit=1&fields=id&includeTotal=false" | sed -E 's/.*"id":([0-9]+).*/\1/'; }
 
-declare -A ours_rps=()
+declare -A ours_rps=() ratios=()
+
+# median_ratios TARGET: one line per request, the median of its ours/TARGET ratios over the rounds run so far
+median_ratios() {
+  local key
+  for key in "${!ratios[@]}"; do
+    [[ $key == *" vs $1" ]] || continue
+    printf '| %s | %s | %s |\n' "${key% vs *}" "$(tr ' ' '\n' <<<"${ratios[$key]}" | grep -v '^-*$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" "${ratios[$key]% }"
+  done | sort | tee -a "$report"
+}
 
 # warm NAME TARGET URL [lua args...]: the same request, unrecorded, so that JIT and caches are warm before measuring
 warm() {
@@ -98,6 +107,7 @@ run() {
     ours_rps[$name]=$rps
   elif [ -n "${ours_rps[$name]:-}" ]; then
     ratio=$(awk -v a="${ours_rps[$name]}" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    ratios["$name vs $target"]+="$ratio "
   fi
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$target" "$rps" "$p50" "$p99" "$errors" "$ratio" | tee -a "$report"
 }
@@ -133,7 +143,8 @@ fi
 
 echo "== peer"
 "$peer_script" "$pg_url" >/dev/null
-pids+=("$("$tool" bare "$cs" "$bare" >"$results/bare.log" 2>&1 & echo $!)")
+# The bare baseline runs with the API's garbage collector settings (workstation, not concurrent), so only the code differs.
+pids+=("$(DOTNET_gcServer=0 DOTNET_gcConcurrent=0 "$tool" bare "$cs" "$bare" >"$results/bare.log" 2>&1 & echo $!)")
 wait_for "$peer/studies?limit=1"
 wait_for "$bare/bare/outcomes?studyId=1"
 
@@ -190,6 +201,15 @@ cache_off_requests() { # $1 = warm | run
 
 start_api off
 cache_off_requests warm
-for round in 1 2; do cache_off_requests run; done
+ratios=()
+for round in $(seq 1 "${BENCH_OFF_ROUNDS:-5}"); do cache_off_requests run; done
+{
+  echo
+  echo "Median of ours/bare over ${BENCH_OFF_ROUNDS:-5} alternating rounds (single rounds on a shared machine vary by up to 20 %):"
+  echo
+  echo "| request | median ours/bare | per round |"
+  echo "|---|---:|---|"
+} | tee -a "$report"
+median_ratios bare
 echo
 echo "Report: $report"

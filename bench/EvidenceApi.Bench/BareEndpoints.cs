@@ -1,4 +1,5 @@
 using Dapper;
+using EvidenceApi.Database;
 using EvidenceApi.Outcomes;
 using EvidenceApi.Studies;
 using Npgsql;
@@ -17,8 +18,10 @@ public static class BareEndpoints
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
-        // The same connection settings as the API (statement preparation, no reset on return to the pool), so that only the code differs.
-        var settings = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true };
+        // The API's own connection settings (statement preparation, no reset on return to the pool, statement timeout,
+        // server JIT off), so that only the code differs.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        EvidenceDatabase.ApplyConnectionSettings(settings, new DatabaseOptions());
         await using var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
         var app = builder.Build();
 

@@ -106,19 +106,7 @@ public static class EvidenceDatabase
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
         var options = provider.GetRequiredService<IConfiguration>().GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        builder.ConnectionStringBuilder.Timeout = options.ConnectTimeoutSeconds;
-        builder.ConnectionStringBuilder.CommandTimeout = options.StatementTimeoutSeconds + 5;
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
-        {
-            builder.ConnectionStringBuilder.MaxAutoPrepare = options.PreparedStatementsPerConnection;
-            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
-        }
-
-        // Nothing here leaves state on a session (settings are SET LOCAL, locks are transaction locks), so a pooled
-        // connection need not be reset with seven extra statements each time it is borrowed.
-        builder.ConnectionStringBuilder.NoResetOnClose = true;
-        builder.ConnectionStringBuilder.Options =
-            $"{builder.ConnectionStringBuilder.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000} -c jit={(options.ServerJit ? "on" : "off")}".Trim();
+        ApplyConnectionSettings(builder.ConnectionStringBuilder, options);
         builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
         if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
         {
@@ -130,6 +118,23 @@ public static class EvidenceDatabase
         return new EvidenceDataSources(
             hosts.WithTargetSession(TargetSessionAttributes.Primary),
             new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true));
+    }
+
+    /// <summary>How the API's connections talk to the server: timeouts, statement preparation, no reset, session settings.</summary>
+    internal static void ApplyConnectionSettings(NpgsqlConnectionStringBuilder connection, DatabaseOptions options)
+    {
+        connection.Timeout = options.ConnectTimeoutSeconds;
+        connection.CommandTimeout = options.StatementTimeoutSeconds + 5;
+        if (connection.MaxAutoPrepare == 0)
+        {
+            connection.MaxAutoPrepare = options.PreparedStatementsPerConnection;
+            connection.AutoPrepareMinUsages = 2;
+        }
+
+        // Nothing here leaves state on a session (settings are SET LOCAL, locks are transaction locks), so a pooled
+        // connection need not be reset with seven extra statements each time it is borrowed.
+        connection.NoResetOnClose = true;
+        connection.Options = $"{connection.Options} -c statement_timeout={options.StatementTimeoutSeconds * 1000} -c jit={(options.ServerJit ? "on" : "off")}".Trim();
     }
 
     /// <summary>
