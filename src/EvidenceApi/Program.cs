@@ -61,6 +61,9 @@ builder.Services.Configure<GzipCompressionProviderOptions>(options => options.Le
 builder.Services.Configure<ReadCacheOptions>(builder.Configuration.GetSection(ReadCacheOptions.Section));
 builder.Services.AddSingleton<DataVersion>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<DataVersion>());
+builder.Services.Configure<SubmissionOptions>(builder.Configuration.GetSection(SubmissionOptions.Section));
+builder.Services.AddSingleton<DuplicateTitleChecks>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<DuplicateTitleChecks>());
 
 var app = builder.Build();
 if (embedded is not null)

@@ -27,9 +27,6 @@ public abstract record SubmitResult
 /// <summary>Stores a validated case report as a submission, in one transaction.</summary>
 public static class CaseReportSubmission
 {
-    /// <summary>Titles at least this similar (pg_trgm, 0-1) to an existing study's are flagged for the curator.</summary>
-    public const double SimilarTitleThreshold = 0.6;
-
     private const string FindByIdempotencyKey =
         "SELECT id, request_hash FROM submissions WHERE submitted_by = @KeyId AND idempotency_key = @IdempotencyKey";
 
@@ -47,16 +44,9 @@ public static class CaseReportSubmission
         ORDER BY id LIMIT 1
         """;
 
-    private const string FindSimilarTitle = """
-        SELECT id, similarity(title, @Title) AS score
-        FROM studies
-        WHERE title % @Title AND similarity(title, @Title) >= @Threshold
-        ORDER BY score DESC, id LIMIT 1
-        """;
-
     private const string Insert = """
-        INSERT INTO submissions (report, title, doi, pmid, submitted_by, idempotency_key, request_hash, similar_study_id, similar_title_score)
-        VALUES (@Report::jsonb, @Title, @Doi, @Pmid, @KeyId, @IdempotencyKey, @RequestHash, @SimilarStudyId, @SimilarScore)
+        INSERT INTO submissions (report, title, doi, pmid, submitted_by, idempotency_key, request_hash, title_check, similar_study_id, similar_title_score)
+        VALUES (@Report::jsonb, @Title, @Doi, @Pmid, @KeyId, @IdempotencyKey, @RequestHash, @TitleCheck, @SimilarStudyId, @SimilarScore)
         ON CONFLICT (submitted_by, idempotency_key) DO NOTHING
         RETURNING id
         """;
@@ -67,7 +57,8 @@ public static class CaseReportSubmission
         """;
 
     public static async Task<SubmitResult> SubmitAsync(
-        NpgsqlDataSource dataSource, CaseReport report, string requestHash, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, DuplicateTitleChecks titleChecks, CaseReport report, string requestHash, string? idempotencyKey, Caller caller,
+        CancellationToken cancellationToken)
     {
         var doi = report.Source?.Doi;
         var pmid = report.Source?.Pmid;
@@ -103,8 +94,7 @@ public static class CaseReportSubmission
             }
         }
 
-        var similar = await connection.QuerySingleOrDefaultAsync<(long Id, float Score)?>(
-            Command(FindSimilarTitle, new { Title = title, Threshold = SimilarTitleThreshold }));
+        var (titleChecked, similar) = await titleChecks.SearchWhileSubmittingAsync(connection, transaction, title, cancellationToken);
 
         var id = await connection.ExecuteScalarAsync<long?>(Command(Insert, new
         {
@@ -115,7 +105,8 @@ public static class CaseReportSubmission
             caller.KeyId,
             IdempotencyKey = idempotencyKey,
             RequestHash = requestHash,
-            SimilarStudyId = similar?.Id,
+            TitleCheck = titleChecked ? DuplicateTitleChecks.Done : DuplicateTitleChecks.Pending,
+            SimilarStudyId = similar?.StudyId,
             SimilarScore = similar?.Score,
         }));
 
@@ -129,6 +120,11 @@ public static class CaseReportSubmission
         await connection.ExecuteAsync(Command(InsertEvent, new { SubmissionId = id, caller.KeyId }));
         var created = await SubmissionQueries.FindAsync(connection, id.Value, null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (!titleChecked)
+        {
+            titleChecks.Wake();
+        }
+
         return new SubmitResult.Created(created!);
     }
 

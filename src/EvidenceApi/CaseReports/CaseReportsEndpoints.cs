@@ -40,6 +40,7 @@ public static class CaseReportsEndpoints
     /// <param name="user">The authenticated caller.</param>
     /// <param name="validator">Case report rules.</param>
     /// <param name="dataSource">The evidence database.</param>
+    /// <param name="titleChecks">The search for studies with near-identical titles.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Created<SubmissionView>, ValidationProblem, ProblemHttpResult>> Submit(
         HttpRequest request,
@@ -47,6 +48,7 @@ public static class CaseReportsEndpoints
         ClaimsPrincipal user,
         IValidator<CaseReport> validator,
         NpgsqlDataSource dataSource,
+        DuplicateTitleChecks titleChecks,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey is { Length: 0 or > 200 })
@@ -71,7 +73,7 @@ public static class CaseReportsEndpoints
                 detail: "See errors: each key is the JSON path of a field at fault.");
         }
 
-        var result = await CaseReportSubmission.SubmitAsync(dataSource, report!, hash!, idempotencyKey, Caller.From(user), cancellationToken);
+        var result = await CaseReportSubmission.SubmitAsync(dataSource, titleChecks, report!, hash!, idempotencyKey, Caller.From(user), cancellationToken);
         return result switch
         {
             SubmitResult.Created created => TypedResults.Created($"/v1/submissions/{created.Submission.Id}", created.Submission),

@@ -26,6 +26,14 @@ public sealed record SubmissionView
     /// <summary>The study this submission became, once published.</summary>
     public long? StudyId { get; init; }
 
+    /// <summary>
+    /// The search for a study with a near-identical title: <c>done</c> (every study's title was compared; see
+    /// possibleDuplicate), <c>pending</c> (still running in the background, which over a million studies takes seconds) or
+    /// <c>timed_out</c> (given up).
+    /// </summary>
+    /// <example>done</example>
+    public required string TitleCheck { get; init; }
+
     /// <summary>Set when an existing study has a near-identical title, for the curator to compare.</summary>
     public PossibleDuplicate? PossibleDuplicate { get; init; }
 

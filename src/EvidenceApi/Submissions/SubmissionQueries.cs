@@ -12,7 +12,7 @@ public static class SubmissionQueries
 {
     internal const string ViewColumns = """
         sub.id, sub.status, sub.title, sub.doi, sub.pmid, sub.submitted_at, sub.updated_at, sub.study_id,
-        sub.report::text AS report_json, sub.similar_study_id, sim.title AS similar_title, sub.similar_title_score
+        sub.report::text AS report_json, sub.title_check, sub.similar_study_id, sim.title AS similar_title, sub.similar_title_score
         """;
 
     internal const string ViewFrom = "submissions sub LEFT JOIN studies sim ON sim.id = sub.similar_study_id";
@@ -78,6 +78,8 @@ public static class SubmissionQueries
 
         public required string ReportJson { get; init; }
 
+        public required string TitleCheck { get; init; }
+
         public long? SimilarStudyId { get; init; }
 
         public string? SimilarTitle { get; init; }
@@ -94,6 +96,7 @@ public static class SubmissionQueries
             SubmittedAt = new DateTimeOffset(DateTime.SpecifyKind(SubmittedAt, DateTimeKind.Utc)),
             UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)),
             StudyId = StudyId,
+            TitleCheck = TitleCheck,
             PossibleDuplicate = SimilarStudyId is { } similarId && SimilarTitle is not null
                 ? new PossibleDuplicate(similarId, SimilarTitle, Math.Round(SimilarTitleScore ?? 0, 3))
                 : null,

@@ -188,9 +188,10 @@ public sealed class CaseReportSubmissionTests(EvidenceApiFactory api) : IClassFi
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var submission = (await response.Content.ReadFromJsonAsync<SubmissionView>(HttpAssertions.Json))!;
+        Assert.Equal(DuplicateTitleChecks.Done, submission.TitleCheck);
         Assert.NotNull(submission.PossibleDuplicate);
         Assert.Equal("Stem cell secretome-mediated alleviation of scalp psoriasis: A case report", submission.PossibleDuplicate.Title);
-        Assert.True(submission.PossibleDuplicate.Similarity >= CaseReportSubmission.SimilarTitleThreshold);
+        Assert.True(submission.PossibleDuplicate.Similarity >= DuplicateTitleChecks.Threshold);
     }
 
     [Fact]
@@ -198,7 +199,8 @@ public sealed class CaseReportSubmissionTests(EvidenceApiFactory api) : IClassFi
     {
         var client = await ContributorAsync();
         var submission = await (await client.PostAsync("/v1/case-reports", Json(UniqueReport()))).Content.ReadFromJsonAsync<SubmissionView>(HttpAssertions.Json);
-        Assert.Null(submission!.PossibleDuplicate);
+        Assert.Equal(DuplicateTitleChecks.Done, submission!.TitleCheck);
+        Assert.Null(submission.PossibleDuplicate);
     }
 
     [Fact]
