@@ -30,6 +30,19 @@ public sealed class DuplicateTitleCheckTests
         }
     }
 
+    /// <summary>A submission stored with its search pending, as a stopped instance would have left it.</summary>
+    private static async Task<long> InsertPendingSubmissionAsync(DeferringApi api)
+    {
+        var keyId = await api.QueryScalarAsync<long>(
+            "SELECT id FROM api_keys WHERE key_hash = @Hash", new { Hash = EvidenceApi.ApiKeys.ApiKeyStore.Hash(await api.CreateKeyAsync("contributor")) });
+        return await api.QueryScalarAsync<long>(
+            "INSERT INTO submissions (report, title, submitted_by) VALUES ('{}', @Title, @KeyId) RETURNING id",
+            new { Title = NearIdenticalTitle, KeyId = keyId });
+    }
+
+    private static Task<string> TitleCheckAsync(DeferringApi api, long submissionId) =>
+        api.QueryScalarAsync<string>("SELECT title_check FROM submissions WHERE id = @Id", new { Id = submissionId });
+
     [Fact]
     public async Task Submit_WithTheSearchLeftToTheWorker_IsStoredPendingAndThenFlagged()
     {
@@ -62,11 +75,7 @@ public sealed class DuplicateTitleCheckTests
     {
         await using var api = new DeferringApi();
         await api.InitializeAsync();
-        var keyId = await api.QueryScalarAsync<long>(
-            "SELECT id FROM api_keys WHERE key_hash = @Hash", new { Hash = EvidenceApi.ApiKeys.ApiKeyStore.Hash(await api.CreateKeyAsync("contributor")) });
-        var submissionId = await api.QueryScalarAsync<long>(
-            "INSERT INTO submissions (report, title, submitted_by) VALUES ('{}', @Title, @KeyId) RETURNING id",
-            new { Title = NearIdenticalTitle, KeyId = keyId });
+        var submissionId = await InsertPendingSubmissionAsync(api);
 
         // The studies stay locked, so the search cannot finish within its second.
         await using var locker = new NpgsqlConnection(api.ConnectionString);
@@ -75,7 +84,7 @@ public sealed class DuplicateTitleCheckTests
         _ = api.CreateClient();
 
         await DatabaseOutageTests.EventuallyAsync(
-            async () => await api.QueryScalarAsync<string>("SELECT title_check FROM submissions WHERE id = @Id", new { Id = submissionId }) == DuplicateTitleChecks.TimedOut,
+            async () => await TitleCheckAsync(api, submissionId) == DuplicateTitleChecks.TimedOut,
             TimeSpan.FromSeconds(10));
         await locker.ExecuteAsync("ROLLBACK");
         Assert.True(await api.QueryScalarAsync<bool>("SELECT similar_study_id IS NULL FROM submissions WHERE id = @Id", new { Id = submissionId }));
@@ -86,18 +95,14 @@ public sealed class DuplicateTitleCheckTests
     {
         await using var api = new DeferringApi();
         await api.InitializeAsync();
-        var keyId = await api.QueryScalarAsync<long>(
-            "SELECT id FROM api_keys WHERE key_hash = @Hash", new { Hash = EvidenceApi.ApiKeys.ApiKeyStore.Hash(await api.CreateKeyAsync("contributor")) });
-        var submissionId = await api.QueryScalarAsync<long>(
-            "INSERT INTO submissions (report, title, submitted_by) VALUES ('{}', @Title, @KeyId) RETURNING id",
-            new { Title = NearIdenticalTitle, KeyId = keyId });
+        var submissionId = await InsertPendingSubmissionAsync(api);
         // The one study with a near-identical title is the one this submission became.
         await api.QueryScalarAsync<long>(
             "UPDATE studies SET submission_id = @Id WHERE title LIKE 'Stem cell secretome-mediated%' RETURNING id", new { Id = submissionId });
         _ = api.CreateClient();
 
         await DatabaseOutageTests.EventuallyAsync(
-            async () => await api.QueryScalarAsync<string>("SELECT title_check FROM submissions WHERE id = @Id", new { Id = submissionId }) == DuplicateTitleChecks.Done,
+            async () => await TitleCheckAsync(api, submissionId) == DuplicateTitleChecks.Done,
             TimeSpan.FromSeconds(10));
         Assert.True(await api.QueryScalarAsync<bool>("SELECT similar_study_id IS NULL FROM submissions WHERE id = @Id", new { Id = submissionId }));
     }
