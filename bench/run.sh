@@ -2,7 +2,7 @@
 # EvidenceApi read benchmark: our API against the reference peer (Platformatic DB) on the same database and data.
 #
 #   bench/run.sh              throughput: wrk, alternating targets, two rounds; cache on, then cache off vs bare Dapper
-#   bench/run.sh latency      single-client latency (p50/p95) of varied queries, cache off
+#   bench/run.sh latency      single-client latency (p50/p95) of varied queries and of case report submissions, cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #
 # Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (20s, unrecorded, per request),

@@ -2,11 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
 using Dapper;
-using EvidenceApi.ApiKeys;
-using EvidenceApi.CaseReports;
 using Npgsql;
 
 namespace EvidenceApi.Bench;
@@ -20,9 +16,8 @@ public static class Load
     public static async Task<int> RunAsync(string baseUrl, int seconds, int connections, string connectionString)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        var key = await ApiKeyStore.CreateAsync(dataSource, "contributor", $"load test {DateTime.UtcNow:O}");
+        var contributor = await BenchContributor.CreateAsync(dataSource, "load test");
         await using var connection = await dataSource.OpenConnectionAsync();
-        var keyId = await connection.ExecuteScalarAsync<long>("SELECT id FROM api_keys WHERE key_hash = @Hash", new { Hash = ApiKeyStore.Hash(key) });
         var (minId, maxId) = await connection.QuerySingleAsync<(long, long)>("SELECT min(id), max(id) FROM studies");
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
@@ -53,7 +48,7 @@ public static class Load
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var request = random.NextDouble() < 0.10 ? Submission(key) : new HttpRequestMessage(HttpMethod.Get, reads[random.Next(reads.Length)](random));
+                    using var request = random.NextDouble() < 0.10 ? contributor.Submission() : new HttpRequestMessage(HttpMethod.Get, reads[random.Next(reads.Length)](random));
                     using var response = await client.SendAsync(request);
                     await response.Content.ReadAsByteArrayAsync();
                     statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
@@ -77,8 +72,8 @@ public static class Load
         var elapsed = timer.Elapsed.TotalSeconds;
 
         var ids = created.ToArray();
-        var stored = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM submissions WHERE submitted_by = @KeyId", new { KeyId = keyId });
-        var found = await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT id) FROM submissions WHERE id = ANY(@Ids) AND submitted_by = @KeyId", new { Ids = ids, KeyId = keyId });
+        var stored = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM submissions WHERE submitted_by = @KeyId", new { contributor.KeyId });
+        var found = await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT id) FROM submissions WHERE id = ANY(@Ids) AND submitted_by = @KeyId", new { Ids = ids, contributor.KeyId });
         var sorted = latencies.OrderBy(l => l).ToList();
         var total = sorted.Count;
         var serverErrors = statuses.Where(s => s.Key >= 500).Sum(s => s.Value);
@@ -93,21 +88,8 @@ public static class Load
         var ok = serverErrors == 0 && clientErrors == 0 && failures == 0 && found == ids.Length && stored == ids.Length;
         Console.WriteLine(ok ? "OK: no errors besides deliberate 429s; every 201 is stored exactly once." : "FAILED: see the counts above.");
 
-        // Once counted, the run's own submissions go, with their key: later runs start from the same data, and no
-        // backlog of duplicate-title searches is left for the next API started on this database.
-        await connection.ExecuteAsync("DELETE FROM submissions WHERE submitted_by = @KeyId", new { KeyId = keyId });
-        await connection.ExecuteAsync("DELETE FROM api_keys WHERE id = @KeyId", new { KeyId = keyId });
+        // Once counted, the run's own submissions go.
+        await contributor.RemoveAsync(connection);
         return ok ? 0 : 1;
-    }
-
-    private static HttpRequestMessage Submission(string key)
-    {
-        var report = JsonNode.Parse(CaseReportExample.Json)!;
-        report["source"]!["doi"] = $"10.5555/evidence.load.{Guid.NewGuid():N}";
-        report["title"] = $"Load test case {Guid.NewGuid():N}";
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/case-reports") { Content = new StringContent(report.ToJsonString(), Encoding.UTF8, "application/json") };
-        request.Headers.Add("X-Api-Key", key);
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        return request;
     }
 }

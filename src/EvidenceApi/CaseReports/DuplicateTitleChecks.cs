@@ -12,10 +12,10 @@ public sealed class SubmissionOptions
     public const string Section = "Submissions";
 
     /// <summary>
-    /// How long a submission waits for the search for a near-identical study title (default 150 ms) before it is stored
+    /// How long a submission waits for the search for a near-identical study title (default 50 ms) before it is stored
     /// with the search still pending; the background worker then finishes it. 0 always leaves it to the worker.
     /// </summary>
-    public int TitleCheckWaitMilliseconds { get; set; } = 150;
+    public int TitleCheckWaitMilliseconds { get; set; } = 50;
 }
 
 /// <summary>An existing study whose title is near-identical to a submission's.</summary>

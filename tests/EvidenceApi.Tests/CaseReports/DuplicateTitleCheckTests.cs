@@ -30,6 +30,24 @@ public sealed class DuplicateTitleCheckTests
         }
     }
 
+    /// <summary>Submissions wait as long as the search takes.</summary>
+    private sealed class PatientApi : EvidenceApiFactory
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Submissions:TitleCheckWaitMilliseconds", "30000");
+        }
+    }
+
+    private static StringContent NearIdenticalReport()
+    {
+        var report = CaseReportValidatorTests.Example();
+        report["source"]!["doi"] = $"10.5555/evidence.test.{Guid.NewGuid():N}";
+        report["title"] = NearIdenticalTitle;
+        return new StringContent(report.ToJsonString(), Encoding.UTF8, "application/json");
+    }
+
     /// <summary>A submission stored with its search pending, as a stopped instance would have left it.</summary>
     private static async Task<long> InsertPendingSubmissionAsync(DeferringApi api)
     {
@@ -44,16 +62,28 @@ public sealed class DuplicateTitleCheckTests
         api.QueryScalarAsync<string>("SELECT title_check FROM submissions WHERE id = @Id", new { Id = submissionId });
 
     [Fact]
+    public async Task Submit_WhenTheSearchFinishesInTime_AnswersWithTheFlag()
+    {
+        await using var api = new PatientApi();
+        await api.InitializeAsync();
+        var client = api.CreateClient(await api.CreateKeyAsync("contributor"));
+
+        var response = await client.PostAsync("/v1/case-reports", NearIdenticalReport());
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var stored = (await response.Content.ReadFromJsonAsync<SubmissionView>(HttpAssertions.Json))!;
+        Assert.Equal(DuplicateTitleChecks.Done, stored.TitleCheck);
+        Assert.Equal("Stem cell secretome-mediated alleviation of scalp psoriasis: A case report", stored.PossibleDuplicate?.Title);
+    }
+
+    [Fact]
     public async Task Submit_WithTheSearchLeftToTheWorker_IsStoredPendingAndThenFlagged()
     {
         await using var api = new DeferringApi();
         await api.InitializeAsync();
         var client = api.CreateClient(await api.CreateKeyAsync("contributor"));
-        var report = CaseReportValidatorTests.Example();
-        report["source"]!["doi"] = $"10.5555/evidence.test.{Guid.NewGuid():N}";
-        report["title"] = NearIdenticalTitle;
 
-        var response = await client.PostAsync("/v1/case-reports", new StringContent(report.ToJsonString(), Encoding.UTF8, "application/json"));
+        var response = await client.PostAsync("/v1/case-reports", NearIdenticalReport());
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var stored = (await response.Content.ReadFromJsonAsync<SubmissionView>(HttpAssertions.Json))!;
