@@ -19,26 +19,19 @@ public sealed class DuplicateTitleCheckTests
 {
     private const string NearIdenticalTitle = "Stem cell secretome mediated alleviation of scalp psoriasis: a case report";
 
-    /// <summary>Submissions never wait for the search, and the worker gives it one second.</summary>
-    private sealed class DeferringApi : EvidenceApiFactory
+    /// <summary>Submissions wait for the search at most <paramref name="waitMilliseconds"/>; the worker gives it one second.</summary>
+    private sealed class Api(int waitMilliseconds) : EvidenceApiFactory
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.UseSetting("Submissions:TitleCheckWaitMilliseconds", "0");
+            builder.UseSetting("Submissions:TitleCheckWaitMilliseconds", waitMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Database:AnalyticalStatementTimeoutSeconds", "1");
         }
     }
 
-    /// <summary>Submissions wait as long as the search takes.</summary>
-    private sealed class PatientApi : EvidenceApiFactory
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseSetting("Submissions:TitleCheckWaitMilliseconds", "30000");
-        }
-    }
+    /// <summary>Submissions never wait: every search is left to the worker.</summary>
+    private static Api DeferringApi() => new(0);
 
     private static StringContent NearIdenticalReport()
     {
@@ -49,7 +42,7 @@ public sealed class DuplicateTitleCheckTests
     }
 
     /// <summary>A submission stored with its search pending, as a stopped instance would have left it.</summary>
-    private static async Task<long> InsertPendingSubmissionAsync(DeferringApi api)
+    private static async Task<long> InsertPendingSubmissionAsync(Api api)
     {
         var keyId = await api.QueryScalarAsync<long>(
             "SELECT id FROM api_keys WHERE key_hash = @Hash", new { Hash = EvidenceApi.ApiKeys.ApiKeyStore.Hash(await api.CreateKeyAsync("contributor")) });
@@ -58,13 +51,13 @@ public sealed class DuplicateTitleCheckTests
             new { Title = NearIdenticalTitle, KeyId = keyId });
     }
 
-    private static Task<string> TitleCheckAsync(DeferringApi api, long submissionId) =>
+    private static Task<string> TitleCheckAsync(Api api, long submissionId) =>
         api.QueryScalarAsync<string>("SELECT title_check FROM submissions WHERE id = @Id", new { Id = submissionId });
 
     [Fact]
     public async Task Submit_WhenTheSearchFinishesInTime_AnswersWithTheFlag()
     {
-        await using var api = new PatientApi();
+        await using var api = new Api(waitMilliseconds: 30_000);
         await api.InitializeAsync();
         var client = api.CreateClient(await api.CreateKeyAsync("contributor"));
 
@@ -79,7 +72,7 @@ public sealed class DuplicateTitleCheckTests
     [Fact]
     public async Task Submit_WithTheSearchLeftToTheWorker_IsStoredPendingAndThenFlagged()
     {
-        await using var api = new DeferringApi();
+        await using var api = DeferringApi();
         await api.InitializeAsync();
         var client = api.CreateClient(await api.CreateKeyAsync("contributor"));
 
@@ -103,7 +96,7 @@ public sealed class DuplicateTitleCheckTests
     [Fact]
     public async Task PendingSearch_LeftByAStoppedInstance_IsTakenUpAtStartAndGivenUpWhenOutOfTime()
     {
-        await using var api = new DeferringApi();
+        await using var api = DeferringApi();
         await api.InitializeAsync();
         var submissionId = await InsertPendingSubmissionAsync(api);
 
@@ -123,7 +116,7 @@ public sealed class DuplicateTitleCheckTests
     [Fact]
     public async Task PendingSearch_OfASubmissionPublishedMeanwhile_DoesNotFlagItsOwnStudy()
     {
-        await using var api = new DeferringApi();
+        await using var api = DeferringApi();
         await api.InitializeAsync();
         var submissionId = await InsertPendingSubmissionAsync(api);
         // The one study with a near-identical title is the one this submission became.
