@@ -1,4 +1,5 @@
 using Dapper;
+using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using EvidenceApi.Outcomes;
 using EvidenceApi.Studies;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using EvidenceApi.Bench;
+using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using Npgsql;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,9 +1,12 @@
 using System.IO.Compression;
 using EvidenceApi.ApiKeys;
+using EvidenceApi.Caching;
 using EvidenceApi.CaseReports;
+using EvidenceApi.Commands;
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using EvidenceApi.Interventions;
+using EvidenceApi.OpenApi;
 using EvidenceApi.Outcomes;
 using EvidenceApi.Seeding;
 using EvidenceApi.Stats;

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 
 namespace EvidenceApi.CaseReports;
 

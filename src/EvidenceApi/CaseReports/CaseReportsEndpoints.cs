@@ -22,7 +22,7 @@ public static class CaseReportsEndpoints
                              "reported at once, keyed by JSON path. An accepted report is stored whole, with status submitted, " +
                              "until a curator publishes it as a study. Send an Idempotency-Key header to retry safely.")
             .RequireAuthorization(ApiKeyDefaults.ContributorPolicy)
-            .RequireRateLimiting(Infrastructure.Protection.WritesPolicy)
+            .RequireRateLimiting(Http.Protection.WritesPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .Accepts<CaseReport>("application/json")
             .ProducesValidationProblem()

@@ -1,12 +1,12 @@
 using Dapper;
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace EvidenceApi.Interventions;
 

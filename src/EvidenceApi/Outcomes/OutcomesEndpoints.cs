@@ -1,13 +1,13 @@
 using Dapper;
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using EvidenceApi.Interventions;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace EvidenceApi.Outcomes;
 

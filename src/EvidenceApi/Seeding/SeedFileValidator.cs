@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 

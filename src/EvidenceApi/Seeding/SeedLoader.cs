@@ -37,7 +37,7 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
         ReadCommentHandling = JsonCommentHandling.Disallow,
     };
 
-    static SeedLoader() => Infrastructure.ValidationRules.UseJsonPropertyNames();
+    static SeedLoader() => Http.ValidationRules.UseJsonPropertyNames();
 
     /// <summary>The seed directory next to the binary, where the build copies <c>seeds/*.json</c>.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "seeds");

@@ -1,10 +1,9 @@
 using Dapper;
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace EvidenceApi.Stats;
 

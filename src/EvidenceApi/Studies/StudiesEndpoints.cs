@@ -1,7 +1,7 @@
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
+using EvidenceApi.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace EvidenceApi.Studies;
 

@@ -1,4 +1,5 @@
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
+using EvidenceApi.Querying;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Dapper;
-using EvidenceApi.Infrastructure;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Querying;
 using Npgsql;
 
 namespace EvidenceApi.Studies;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.CaseReports;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Querying;
 using Npgsql;
 
 namespace EvidenceApi.Submissions;

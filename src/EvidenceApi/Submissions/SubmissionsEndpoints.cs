@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using EvidenceApi.ApiKeys;
-using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Caching;
+using EvidenceApi.Http;
+using EvidenceApi.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;

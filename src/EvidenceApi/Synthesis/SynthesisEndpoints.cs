@@ -1,7 +1,6 @@
 using EvidenceApi.Database;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace EvidenceApi.Synthesis;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Dapper;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Querying;
 using Npgsql;
 
 namespace EvidenceApi.Synthesis;

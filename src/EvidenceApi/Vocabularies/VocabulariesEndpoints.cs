@@ -1,7 +1,6 @@
 using Dapper;
 using EvidenceApi.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace EvidenceApi.Vocabularies;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EvidenceApi.CaseReports;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Http;
 
 namespace EvidenceApi.Tests.CaseReports;
 

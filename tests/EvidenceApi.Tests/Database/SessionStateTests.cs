@@ -1,7 +1,6 @@
 using Dapper;
 using EvidenceApi.Database;
 using EvidenceApi.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EvidenceApi.Tests.Database;

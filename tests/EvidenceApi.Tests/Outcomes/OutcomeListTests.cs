@@ -1,6 +1,6 @@
-using EvidenceApi.Infrastructure;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Querying;
 using EvidenceApi.Tests.Infrastructure;
 
 namespace EvidenceApi.Tests.Outcomes;

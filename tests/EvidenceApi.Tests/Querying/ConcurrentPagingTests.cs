@@ -1,5 +1,5 @@
 using Dapper;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using EvidenceApi.Tests.Infrastructure;
 using Npgsql;

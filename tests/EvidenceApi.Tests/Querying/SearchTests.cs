@@ -1,4 +1,4 @@
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using EvidenceApi.Tests.Infrastructure;
 

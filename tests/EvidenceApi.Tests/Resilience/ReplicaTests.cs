@@ -3,7 +3,6 @@ using System.Text;
 using Dapper;
 using EvidenceApi.Database;
 using EvidenceApi.Tests.CaseReports;
-using EvidenceApi.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;

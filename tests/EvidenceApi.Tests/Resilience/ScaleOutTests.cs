@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using EvidenceApi.Infrastructure;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using EvidenceApi.Submissions;
 using EvidenceApi.Tests.CaseReports;

@@ -68,7 +68,7 @@ public sealed class StudyDetailTests(EvidenceApiFactory api) : IClassFixture<Evi
     [Fact]
     public async Task Get_EveryOutcomeOfEverySeededStudy_CarriesAQuote()
     {
-        var page = await (await client.GetAsync("/v1/studies?limit=200")).ShouldBeOkAsync<EvidenceApi.Infrastructure.Page<StudySummary>>();
+        var page = await (await client.GetAsync("/v1/studies?limit=200")).ShouldBeOkAsync<EvidenceApi.Querying.Page<StudySummary>>();
         foreach (var summary in page.Items)
         {
             var study = await GetAsync(summary.Key);

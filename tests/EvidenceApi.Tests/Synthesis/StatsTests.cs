@@ -10,7 +10,7 @@ public sealed class StatsTests(EvidenceApiFactory api) : IClassFixture<EvidenceA
     {
         var client = api.CreateClient();
         var stats = await (await client.GetAsync("/v1/stats?condition=psoriasis")).ShouldBeOkAsync<EvidenceStats>();
-        var studies = await (await client.GetAsync("/v1/studies?condition=psoriasis&limit=200")).ShouldBeOkAsync<EvidenceApi.Infrastructure.Page<EvidenceApi.Studies.StudySummary>>();
+        var studies = await (await client.GetAsync("/v1/studies?condition=psoriasis&limit=200")).ShouldBeOkAsync<EvidenceApi.Querying.Page<EvidenceApi.Studies.StudySummary>>();
 
         Assert.Equal(studies.Total, stats.Studies);
         Assert.Equal(stats.Studies, stats.ByDesign.Sum(c => c.Studies));

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Vocabularies;
 
 /// <summary>Syntax of bibliographic identifiers, as the database CHECK constraints on sources also enforce.</summary>
 public static partial class Identifiers

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>Turns every exception into RFC 9457 problem details; nothing internal reaches the client.</summary>
 public sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler

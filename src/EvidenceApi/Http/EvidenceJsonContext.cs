@@ -2,9 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>
 /// Serializers generated at build time for the answers of the read endpoints, so serializing them needs no

@@ -1,6 +1,6 @@
 using Dapper;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Querying;
 
 /// <summary>
 /// Collects WHERE clauses chosen from a feature's fixed set of SQL fragments, with their values as

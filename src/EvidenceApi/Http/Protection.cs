@@ -4,9 +4,8 @@ using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.RateLimiting;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>Settings under <c>Protection</c>: rate limits, timeouts and request limits.</summary>
 public sealed class ProtectionOptions

@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Querying;
 
 /// <summary>Paging for lists ordered by id: offset, or a cursor holding the last id seen.</summary>
 public static class IdKeysetPage

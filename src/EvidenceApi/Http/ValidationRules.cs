@@ -1,8 +1,9 @@
 using System.Text.Json;
+using EvidenceApi.Querying;
 using EvidenceApi.Vocabularies;
 using FluentValidation;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>Rules shared by every validator whose input mirrors the evidence vocabulary.</summary>
 public static class ValidationRules

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text.Json;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>
 /// Checks a JSON document against the shape of a contract type before it is deserialized, so that

@@ -1,6 +1,6 @@
 using FluentValidation;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Http;
 
 /// <summary>
 /// Validates the endpoint argument of type <typeparamref name="T"/> with its FluentValidation validator,

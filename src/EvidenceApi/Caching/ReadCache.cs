@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using EvidenceApi.Database;
+using EvidenceApi.Querying;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Caching;
 
 /// <summary>Settings under <c>ReadCache</c>.</summary>
 public sealed class ReadCacheOptions

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Querying;
 
 /// <summary>
 /// What every list endpoint does with its page: an RFC 8288 <c>Link: rel="next"</c> header, and <c>fields</c>

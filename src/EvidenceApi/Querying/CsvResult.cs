@@ -5,7 +5,7 @@ using CsvHelper;
 using Dapper;
 using Npgsql;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Querying;
 
 /// <summary>
 /// Streams the rows of a query as CSV (RFC 4180, header row, UTF-8) straight from the database reader to the response,

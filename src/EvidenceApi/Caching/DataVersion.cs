@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace EvidenceApi.Database;
+namespace EvidenceApi.Caching;
 
 /// <summary>
 /// The version of the public evidence, kept current by LISTEN evidence_changed (a trigger NOTIFYs on every change,

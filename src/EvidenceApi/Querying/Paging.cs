@@ -4,7 +4,7 @@ using System.Text.Json;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Querying;
 
 /// <summary>One page of a list.</summary>
 /// <typeparam name="T">The item type.</typeparam>

@@ -1,8 +1,7 @@
 using EvidenceApi.Database;
 using EvidenceApi.Seeding;
-using Microsoft.Extensions.Options;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.Commands;
 
 /// <summary>
 /// The API's command line. No command serves HTTP; <c>seed [dir]</c> migrates, loads seed files and exits;

@@ -2,9 +2,9 @@ using EvidenceApi.Vocabularies;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
-namespace EvidenceApi.Infrastructure;
+namespace EvidenceApi.OpenApi;
 
-public static class OpenApi
+public static class OpenApiSetup
 {
     public static IServiceCollection AddEvidenceOpenApi(this IServiceCollection services)
     {
@@ -23,7 +23,7 @@ public static class OpenApi
                     """,
                 License = new OpenApiLicense { Name = "MIT" },
             });
-            options.IncludeXmlComments(typeof(OpenApi).Assembly, includeControllerXmlComments: true);
+            options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
             options.ParameterFilter<VocabularyParameterFilter>();
             options.AddSecurityDefinition(ApiKeys.ApiKeyDefaults.Scheme, new OpenApiSecurityScheme
             {
