@@ -45,7 +45,8 @@ public static class BareEndpoints
         app.MapGet("/bare/studies", async (string condition, string design) =>
         {
             var (sql, parameters) = StudyQueries.ListCommand(
-                new StudyListQuery { Condition = condition, Design = design, Sort = "-participants", Limit = 20, IncludeTotal = false }, export: false);
+                new EvidenceFilter { Condition = condition, Design = design },
+                new StudyListQuery { Sort = "-participants", Limit = 20, IncludeTotal = false }, export: false);
             await using var connection = await dataSource.OpenConnectionAsync();
             return Results.Ok((await connection.QueryAsync(sql, parameters)).Select(ToDictionary).ToList());
         });

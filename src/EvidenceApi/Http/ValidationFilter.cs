@@ -1,27 +1,37 @@
 using FluentValidation;
+using FluentValidation.Results;
 
 namespace EvidenceApi.Http;
 
 /// <summary>
-/// Validates the endpoint argument of type <typeparamref name="T"/> with its FluentValidation validator,
-/// so handlers only see valid input. Failures become a 400 problem details keyed by field or parameter name.
+/// Validates every endpoint argument that has a FluentValidation validator (query records, the shared evidence filter),
+/// so handlers only see valid input. All failures of all arguments become one 400 problem details keyed by parameter name.
 /// </summary>
-public sealed class ValidationFilter<T>(IValidator<T> validator, int argumentIndex) : IEndpointFilter
+public sealed class ValidationFilter(IReadOnlyList<(int Index, IValidator Validator)> validators) : IEndpointFilter
 {
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (context.GetArgument<T?>(argumentIndex) is { } argument)
+        List<ValidationFailure>? failures = null;
+        foreach (var (index, validator) in validators)
         {
-            // The rules are synchronous (FluentValidation refuses to run an asynchronous rule this way), and the
-            // synchronous path costs a fraction of the asynchronous one on every request.
-            var result = validator.Validate(argument);
-            if (!result.IsValid)
+            if (context.Arguments[index] is { } argument)
             {
-                return ValueTask.FromResult<object?>(TypedResults.ValidationProblem(
-                    result.ToDictionary(),
-                    title: "The request is not valid.",
-                    detail: "See errors: each key names the parameter or field at fault."));
+                // The rules are synchronous (FluentValidation refuses to run an asynchronous rule this way), and the
+                // synchronous path costs a fraction of the asynchronous one on every request.
+                var result = validator.Validate(new ValidationContext<object>(argument));
+                if (!result.IsValid)
+                {
+                    (failures ??= []).AddRange(result.Errors);
+                }
             }
+        }
+
+        if (failures is not null)
+        {
+            return ValueTask.FromResult<object?>(TypedResults.ValidationProblem(
+                new ValidationResult(failures).ToDictionary(),
+                title: "The request is not valid.",
+                detail: "See errors: each key names the parameter or field at fault."));
         }
 
         return next(context);
@@ -30,18 +40,23 @@ public sealed class ValidationFilter<T>(IValidator<T> validator, int argumentInd
 
 public static class ValidationFilterExtensions
 {
-    /// <summary>Runs the validator of <typeparamref name="T"/> before the handler and documents the 400 answer.</summary>
-    public static RouteHandlerBuilder Validate<T>(this RouteHandlerBuilder builder) =>
+    /// <summary>Runs the validators of the handler's arguments before the handler and documents the 400 answer.</summary>
+    public static RouteHandlerBuilder ValidateArguments(this RouteHandlerBuilder builder) =>
         builder.AddEndpointFilterFactory((factory, next) =>
             {
                 // One filter per endpoint, made when the endpoint is built rather than on every request.
-                var argumentIndex = Array.FindIndex(factory.MethodInfo.GetParameters(), p => p.ParameterType == typeof(T));
-                if (argumentIndex < 0)
+                var validators = factory.MethodInfo.GetParameters()
+                    .Select((parameter, index) => (Index: index, Validator: factory.ApplicationServices.GetService(
+                        typeof(IValidator<>).MakeGenericType(parameter.ParameterType)) as IValidator))
+                    .Where(v => v.Validator is not null)
+                    .Select(v => (v.Index, v.Validator!))
+                    .ToList();
+                if (validators.Count == 0)
                 {
-                    throw new InvalidOperationException($"{factory.MethodInfo.Name} takes no {typeof(T).Name} to validate.");
+                    throw new InvalidOperationException($"{factory.MethodInfo.Name} takes no argument with a validator.");
                 }
 
-                var filter = new ValidationFilter<T>(factory.ApplicationServices.GetRequiredService<IValidator<T>>(), argumentIndex);
+                var filter = new ValidationFilter(validators);
                 return context => filter.InvokeAsync(context, next);
             })
             .ProducesValidationProblem();

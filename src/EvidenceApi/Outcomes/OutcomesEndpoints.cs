@@ -12,8 +12,9 @@ using Microsoft.AspNetCore.Mvc;
 namespace EvidenceApi.Outcomes;
 
 /// <summary>
-/// Filters and paging of <c>GET /v1/outcomes</c>. Intervention filters (product, cell source, route, donor) apply to the
-/// intervention the outcome belongs to, or, for an outcome not tied to one, to any intervention of its study.
+/// What <c>GET /v1/outcomes</c> takes beside the shared evidence filters. The intervention filters (product, cell source,
+/// route, donor) apply to the intervention the outcome belongs to, or, for an outcome not tied to one, to any
+/// intervention of its study.
 /// </summary>
 public sealed record OutcomeListQuery : PageQuery
 {
@@ -25,39 +26,6 @@ public sealed record OutcomeListQuery : PageQuery
     /// <example>pasi_75</example>
     [FromQuery(Name = "measure")]
     public string? Measure { get; init; }
-
-    /// <summary>Condition of the study (case-insensitive).</summary>
-    /// <example>psoriasis</example>
-    [FromQuery(Name = "condition")]
-    public string? Condition { get; init; }
-
-    /// <summary>Condition subtype of the study (case-insensitive).</summary>
-    [FromQuery(Name = "subtype")]
-    public string? Subtype { get; init; }
-
-    /// <summary>Design(s) of the study.</summary>
-    /// <example>single_arm_trial</example>
-    [FromQuery(Name = "design")]
-    public string? Design { get; init; }
-
-    /// <summary>Product(s).</summary>
-    /// <example>msc_cells</example>
-    [FromQuery(Name = "product")]
-    public string? Product { get; init; }
-
-    /// <summary>Cell source(s).</summary>
-    /// <example>umbilical_cord</example>
-    [FromQuery(Name = "cellSource")]
-    public string? CellSource { get; init; }
-
-    /// <summary>Route(s) of administration.</summary>
-    /// <example>intravenous</example>
-    [FromQuery(Name = "route")]
-    public string? Route { get; init; }
-
-    /// <summary>Donor: autologous, allogeneic or unknown.</summary>
-    [FromQuery(Name = "donor")]
-    public string? Donor { get; init; }
 
     /// <summary>Evidence level: primary or secondary.</summary>
     /// <example>primary</example>
@@ -79,13 +47,6 @@ public sealed class OutcomeListQueryValidator : AbstractValidator<OutcomeListQue
     {
         RuleFor(q => q.StudyId).GreaterThan(0);
         RuleFor(q => q.Measure).InVocabulary(Vocabulary.Measures);
-        RuleFor(q => q.Condition).MaximumLength(200);
-        RuleFor(q => q.Subtype).MaximumLength(200);
-        RuleFor(q => q.Design).InVocabulary(Vocabulary.Designs);
-        RuleFor(q => q.Product).InVocabulary(Vocabulary.Products);
-        RuleFor(q => q.CellSource).InVocabulary(Vocabulary.CellSources);
-        RuleFor(q => q.Route).InVocabulary(Vocabulary.Routes);
-        RuleFor(q => q.Donor).InVocabulary(Vocabulary.Donors);
         RuleFor(q => q.Evidence).InVocabulary(Vocabulary.EvidenceLevels);
         RuleFor(q => q.MinWeeks).GreaterThanOrEqualTo(0);
         RuleFor(q => q.MaxWeeks).GreaterThanOrEqualTo(q => q.MinWeeks ?? 0)
@@ -135,26 +96,20 @@ public static class OutcomesEndpoints
             .WithSummary("Outcomes across studies, with their study and intervention")
             .WithDescription("For example all PASI-75 results for umbilical-cord MSCs given intravenously: " +
                              "measure=pasi_75&cellSource=umbilical_cord&route=intravenous. Each result carries its source quote.")
-            .Validate<OutcomeListQuery>()
+            .ValidateArguments()
             .ListOf<OutcomeListItem>();
         return group;
     }
 
     private static async Task<Results<Ok<Page<OutcomeListItem>>, CsvResult>> ListOutcomes(
-        [AsParameters] OutcomeListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
+        [AsParameters] EvidenceFilter evidence, [AsParameters] OutcomeListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
-        var filter = new SqlFilter()
+        var filter = evidence.ForOutcomes(new SqlFilter())
             .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
             .WhenIn(Paging.SplitList(query.Measure), "Measures", "o.measure")
-            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-            .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
             .WhenIn(Paging.SplitList(query.Evidence), "Evidence", "o.evidence")
             .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
-            .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks")
-            .WhenIntervention(query.Product, query.CellSource, query.Route, query.Donor,
-                conditions => "EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = o.study_id " +
-                              $"AND (o.intervention_id IS NULL OR i.id = o.intervention_id) AND {conditions})");
+            .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks");
         if (CsvResult.Requested(context, query))
         {
             return filter.Export(reads.Source, ExportSql, query.Limit, "outcomes.csv");

@@ -68,7 +68,7 @@ public static class StatsEndpoints
             .WithName("GetStats")
             .WithSummary("Counts of studies and patients by design, product, cell source, route, country and year")
             .WithDescription("For dashboards. Patients of reviews count 0, since they belong to the studies the review covered.")
-            .Validate<StatsQuery>();
+            .ValidateArguments();
         return group;
     }
 

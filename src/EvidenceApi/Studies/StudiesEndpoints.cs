@@ -17,7 +17,7 @@ public static class StudiesEndpoints
             .WithDescription("Studies of any design (reviews, trials, case series, case reports), filtered by condition, design, " +
                              "intervention (product, cell source, route, donor: all for the same intervention), outcome measure, " +
                              "year and free text; sorted and paged by offset or cursor, with the total.")
-            .Validate<StudyListQuery>()
+            .ValidateArguments()
             .ListOf<StudySummary>();
 
         group.MapGet("/{id}", GetStudy)
@@ -30,15 +30,15 @@ public static class StudiesEndpoints
     }
 
     private static async Task<Results<Ok<Page<StudySummary>>, CsvResult>> ListStudies(
-        [AsParameters] StudyListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
+        [AsParameters] EvidenceFilter evidence, [AsParameters] StudyListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
         if (CsvResult.Requested(context, query))
         {
-            var (sql, parameters) = StudyQueries.ListCommand(query, export: true);
+            var (sql, parameters) = StudyQueries.ListCommand(evidence, query, export: true);
             return new CsvResult(reads.Source, sql, parameters, "studies.csv");
         }
 
-        return TypedResults.Ok(await StudyQueries.ListAsync(reads.Source, query, cancellationToken));
+        return TypedResults.Ok(await StudyQueries.ListAsync(reads.Source, evidence, query, cancellationToken));
     }
 
     /// <param name="id">Numeric id or key of the study.</param>

@@ -63,7 +63,7 @@ public static class StudyQueries
         ORDER BY s.year NULLS LAST, s.id;
         """;
 
-    public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, StudyListQuery query, CancellationToken cancellationToken)
+    public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
@@ -78,13 +78,13 @@ public static class StudyQueries
                 "SET LOCAL plan_cache_mode = force_custom_plan", transaction: transaction, cancellationToken: cancellationToken));
         }
 
-        var page = await ListPageAsync(connection, query, cancellationToken);
+        var page = await ListPageAsync(connection, evidence, query, cancellationToken);
 
         // Typo tolerance: when a search finds nothing, search again with misspelt words replaced by the nearest known ones.
         if (page.Items.Count == 0 && query is { Q: not null, Cursor: null, Offset: null or 0 }
             && await SearchCorrection.CorrectAsync(connection, query.Q, cancellationToken) is { } corrected)
         {
-            page = await ListPageAsync(connection, query with { Q = corrected }, cancellationToken) with { SearchedFor = corrected };
+            page = await ListPageAsync(connection, evidence, query with { Q = corrected }, cancellationToken) with { SearchedFor = corrected };
         }
 
         if (transaction is not null)
@@ -96,9 +96,9 @@ public static class StudyQueries
     }
 
     /// <summary>The SQL and parameters of the list: one page (with a look-ahead row), or every row for an export.</summary>
-    public static (string Sql, DynamicParameters Parameters) ListCommand(StudyListQuery query, bool export)
+    public static (string Sql, DynamicParameters Parameters) ListCommand(EvidenceFilter evidence, StudyListQuery query, bool export)
     {
-        var filter = Filter(query);
+        var filter = Filter(evidence, query);
         var sortText = EffectiveSort(query);
         var descending = sortText.StartsWith('-');
         var sort = SortKeys[sortText.TrimStart('-')];
@@ -181,10 +181,10 @@ public static class StudyQueries
 
     private static string EffectiveSort(StudyListQuery query) => query.Sort ?? (string.IsNullOrWhiteSpace(query.Q) ? "-year" : "-relevance");
 
-    private static async Task<Page<StudySummary>> ListPageAsync(NpgsqlConnection connection, StudyListQuery query, CancellationToken cancellationToken)
+    private static async Task<Page<StudySummary>> ListPageAsync(NpgsqlConnection connection, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
     {
         var limit = query.Limit ?? Paging.DefaultLimit;
-        var (sql, parameters) = ListCommand(query, export: false);
+        var (sql, parameters) = ListCommand(evidence, query, export: false);
         var rows = (await connection.QueryAsync<SortRow, StudySummary, (object? SortValue, StudySummary Study)>(
             new CommandDefinition(sql, parameters, cancellationToken: cancellationToken),
             (sortRow, study) => (sortRow.SortValue, study), splitOn: "id")).ToList();
@@ -192,7 +192,7 @@ public static class StudyQueries
         long? total = null;
         if (query.IncludeTotal ?? true)
         {
-            var filter = Filter(query);
+            var filter = Filter(evidence, query);
             total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 $"SELECT count(*) FROM studies s {filter.Where}", filter.Parameters, cancellationToken: cancellationToken));
         }
@@ -242,16 +242,9 @@ public static class StudyQueries
         };
     }
 
-    private static SqlFilter Filter(StudyListQuery query) => new SqlFilter()
-        .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-        .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-        .WhenIn(Paging.SplitList(query.Design), "Designs", "s.design")
-        .When(query.Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
-        .When(query.YearFrom, "YearFrom", "s.year >= @YearFrom")
-        .When(query.YearTo, "YearTo", "s.year <= @YearTo")
+    private static SqlFilter Filter(EvidenceFilter evidence, StudyListQuery query) => evidence.ForStudies(new SqlFilter())
         .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
-        .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures")
-        .WhenStudyIntervention(query.Product, query.CellSource, query.Route, query.Donor);
+        .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures");
 
     private static object CursorValue(JsonElement? value, Type type)
     {

@@ -21,7 +21,7 @@ public static class SubmissionsEndpoints
         group.MapGet("/", List)
             .WithName("ListSubmissions")
             .WithSummary("The moderation queue (curators) or your own submissions (contributors)")
-            .Validate<SubmissionListQuery>()
+            .ValidateArguments()
             .ListOf<SubmissionView>(csv: false);
 
         group.MapGet("/{id:long}", Get)

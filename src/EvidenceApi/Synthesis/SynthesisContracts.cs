@@ -33,39 +33,6 @@ public sealed record SynthesisQuery
     [FromQuery(Name = "timepoint")]
     public string? Timepoint { get; init; }
 
-    /// <summary>Condition (case-insensitive).</summary>
-    /// <example>psoriasis</example>
-    [FromQuery(Name = "condition")]
-    public string? Condition { get; init; }
-
-    /// <summary>Condition subtype (case-insensitive).</summary>
-    [FromQuery(Name = "subtype")]
-    public string? Subtype { get; init; }
-
-    /// <summary>Design(s). Reviews are left out unless named here, since they pool other studies.</summary>
-    /// <example>case_report,case_series,single_arm_trial</example>
-    [FromQuery(Name = "design")]
-    public string? Design { get; init; }
-
-    /// <summary>Product(s) of any intervention.</summary>
-    /// <example>msc_cells</example>
-    [FromQuery(Name = "product")]
-    public string? Product { get; init; }
-
-    /// <summary>Cell source(s); with product, route and donor, all hold for the same intervention.</summary>
-    /// <example>umbilical_cord</example>
-    [FromQuery(Name = "cellSource")]
-    public string? CellSource { get; init; }
-
-    /// <summary>Route(s) of administration.</summary>
-    /// <example>intravenous</example>
-    [FromQuery(Name = "route")]
-    public string? Route { get; init; }
-
-    /// <summary>Donor: autologous, allogeneic or unknown.</summary>
-    [FromQuery(Name = "donor")]
-    public string? Donor { get; init; }
-
     /// <summary>Pool the primary studies this review (id or key) covered; if it has none linked, its own reported result.</summary>
     /// <example>paganelli-2020-msc-psoriasis-review</example>
     [FromQuery(Name = "review")]
@@ -86,13 +53,6 @@ public sealed class SynthesisQueryValidator : AbstractValidator<SynthesisQuery>
         RuleFor(q => q.Threshold).InclusiveBetween(1, 100);
         RuleFor(q => q.Timepoint).InVocabulary(SynthesisQuery.Timepoints);
         RuleFor(q => q.Timepoint).Must(t => t is null || !t.Contains(',', StringComparison.Ordinal)).WithMessage("Choose one timepoint.");
-        RuleFor(q => q.Condition).MaximumLength(200);
-        RuleFor(q => q.Subtype).MaximumLength(200);
-        RuleFor(q => q.Design).InVocabulary(Vocabulary.Designs);
-        RuleFor(q => q.Product).InVocabulary(Vocabulary.Products);
-        RuleFor(q => q.CellSource).InVocabulary(Vocabulary.CellSources);
-        RuleFor(q => q.Route).InVocabulary(Vocabulary.Routes);
-        RuleFor(q => q.Donor).InVocabulary(Vocabulary.Donors);
         RuleFor(q => q.Review).MaximumLength(200);
     }
 }

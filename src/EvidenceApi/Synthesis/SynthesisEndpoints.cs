@@ -1,5 +1,6 @@
 using EvidenceApi.Database;
 using EvidenceApi.Http;
+using EvidenceApi.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EvidenceApi.Synthesis;
@@ -14,8 +15,9 @@ public static class SynthesisEndpoints
             .WithSummary("Pooled proportion of responders with Wilson and Clopper-Pearson 95 % intervals")
             .WithDescription("For any filter and response definition: the per-study rows (with provenance), the pooled proportion, " +
                              "both intervals, the number of studies and patients, the studies left out and why, and the method. " +
+                             "Reviews are left out unless design names a review design, since they pool other studies. " +
                              "Example: measure=clinical_response&review=paganelli-2020-msc-psoriasis-review.")
-            .Validate<SynthesisQuery>()
+            .ValidateArguments()
             .RequireRateLimiting(Protection.ExpensiveReadsPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -23,9 +25,9 @@ public static class SynthesisEndpoints
     }
 
     private static async Task<Results<Ok<SynthesisResult>, ProblemHttpResult>> Synthesise(
-        [AsParameters] SynthesisQuery query, ReadDataSource reads, IConfiguration configuration, CancellationToken cancellationToken)
+        [AsParameters] EvidenceFilter evidence, [AsParameters] SynthesisQuery query, ReadDataSource reads, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var result = await SynthesisQueries.SynthesiseAsync(reads.Source, configuration, query, cancellationToken);
+        var result = await SynthesisQueries.SynthesiseAsync(reads.Source, configuration, evidence, query, cancellationToken);
         return result is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Review not found.", detail: $"No review has the id or key '{query.Review}'.")
             : TypedResults.Ok(result);

@@ -42,16 +42,12 @@ public static class SynthesisQueries
         """;
 
     public static async Task<SynthesisResult?> SynthesiseAsync(
-        NpgsqlDataSource dataSource, IConfiguration configuration, SynthesisQuery query, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, IConfiguration configuration, EvidenceFilter evidence, SynthesisQuery query, CancellationToken cancellationToken)
     {
         var measure = query.Measure!;
         var (scoreMeasure, threshold) = ResponseDefinition(measure, query.Threshold);
-        var designs = Paging.SplitList(query.Design);
-        var filter = new SqlFilter()
-            .When(query.Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-            .When(query.Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
-            .WhenIn(designs, "Designs", "s.design")
-            .WhenStudyIntervention(query.Product, query.CellSource, query.Route, query.Donor);
+        var designs = Paging.SplitList(evidence.Design);
+        var filter = evidence.ForStudies(new SqlFilter());
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
 
         var (connection, transaction) = await Database.EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
