@@ -50,11 +50,19 @@ internal sealed class SeedStudyValidator : AbstractValidator<SeedStudy>
         RuleFor(s => s.ConditionSubtype).Must(c => string.Equals(c, c?.ToLowerInvariant(), StringComparison.Ordinal)).WithMessage("The condition subtype is lower case.");
         RuleFor(s => s.Participants).GreaterThanOrEqualTo(0);
         RuleFor(s => s.FollowUpWeeks).GreaterThanOrEqualTo(0);
+        // The rule submitted case reports meet: a result cannot come later than the follow-up that produced it.
+        RuleFor(s => s.FollowUpWeeks)
+            .NotNull().WithMessage(s => $"State the follow-up length in weeks: an outcome sits at {LastTimepoint(s)} weeks.")
+            .GreaterThanOrEqualTo(s => LastTimepoint(s)).WithMessage(s => $"Follow-up must be at least the last outcome timepoint ({LastTimepoint(s)} weeks).")
+            .When(s => LastTimepoint(s) is not null);
         RuleFor(s => s.Population!).SetValidator(new SeedPopulationValidator()).When(s => s.Population is not null);
         RuleForEach(s => s.Includes).Matches(SeedFileValidator.KebabCase());
         RuleForEach(s => s.Interventions).SetValidator(new SeedInterventionValidator());
         RuleForEach(s => s.Outcomes).SetValidator(study => new SeedOutcomeValidator(study));
     }
+
+    private static decimal? LastTimepoint(SeedStudy study) =>
+        study.Outcomes?.Where(o => o is not null).Max(o => o.TimepointWeeks);
 }
 
 internal sealed class SeedPopulationValidator : AbstractValidator<SeedPopulation>

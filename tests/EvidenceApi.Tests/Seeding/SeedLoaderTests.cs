@@ -127,6 +127,8 @@ public sealed class SeedLoaderTests : IAsyncLifetime
     [InlineData("""{ "source": { "title": "T", "doi": "https://doi.org/10.1/x" }, "studies": [ { "key": "k", "title": "T", "design": "case_report", "condition": "psoriasis" } ] }""", "$.source.doi")]
     [InlineData("""{ "source": { "title": "T" }, "studies": [ { "key": "k", "title": "T", "design": "case_report", "condition": "psoriasis", "includes": ["no-such-study"] } ] }""", "$.studies[0].includes")]
     [InlineData("""{ "source": { "title": "T" }, "studies": [ """, "$")]
+    [InlineData("""{ "source": { "title": "T" }, "studies": [ { "key": "k", "title": "T", "design": "case_report", "condition": "psoriasis", "outcomes": [ { "measure": "relapse_free", "timepointWeeks": 208, "assessed": 2, "responders": 2, "quote": "q" } ] } ] }""", "$.studies[0].followUpWeeks")]
+    [InlineData("""{ "source": { "title": "T" }, "studies": [ { "key": "k", "title": "T", "design": "case_report", "condition": "psoriasis", "followUpWeeks": 52, "outcomes": [ { "measure": "pasi", "timepointWeeks": 4, "value": 1, "quote": "q" }, { "measure": "relapse_free", "timepointWeeks": 208, "assessed": 1, "responders": 1, "quote": "q" } ] } ] }""", "$.studies[0].followUpWeeks")]
     public async Task Load_WithBrokenFile_NamesTheJsonPathAndWritesNothing(string json, string path)
     {
         await File.WriteAllTextAsync(Path.Combine(seedCopy, "zz-broken.json"), json);

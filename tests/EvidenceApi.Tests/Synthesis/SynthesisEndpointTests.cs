@@ -19,7 +19,7 @@ public sealed class SynthesisEndpointTests(SynthesisEndpointTests.Api api) : ICl
                 ["lupus-trial-a.json"] = """
                     { "source": { "title": "Synthetic lupus trial A", "year": 2020 },
                       "studies": [ { "key": "synthetic-lupus-a", "title": "Synthetic lupus trial A", "design": "single_arm_trial",
-                        "condition": "lupus", "participants": 4,
+                        "condition": "lupus", "participants": 4, "followUpWeeks": 12,
                         "interventions": [ { "key": "iv", "product": "msc_cells", "cellSource": "bone_marrow", "route": "intravenous" } ],
                         "outcomes": [
                           { "intervention": "iv", "measure": "clinical_response", "timepointWeeks": 4, "assessed": 4, "responders": 1, "quote": "1 of 4 at week 4" },
@@ -28,14 +28,14 @@ public sealed class SynthesisEndpointTests(SynthesisEndpointTests.Api api) : ICl
                 ["lupus-trial-b.json"] = """
                     { "source": { "title": "Synthetic lupus trial B", "year": 2021 },
                       "studies": [ { "key": "synthetic-lupus-b", "title": "Synthetic lupus trial B", "design": "case_series",
-                        "condition": "lupus", "participants": 6,
+                        "condition": "lupus", "participants": 6, "followUpWeeks": 24,
                         "interventions": [ { "key": "iv", "product": "msc_cells", "cellSource": "bone_marrow", "route": "intravenous" } ],
                         "outcomes": [ { "intervention": "iv", "measure": "clinical_response", "timepointWeeks": 24, "assessed": 6, "responders": 4, "quote": "4 of 6" } ] } ] }
                     """,
                 ["lupus-no-outcome.json"] = """
                     { "source": { "title": "Synthetic lupus report without counts", "year": 2022 },
                       "studies": [ { "key": "synthetic-lupus-c", "title": "Synthetic lupus report without counts", "design": "case_report",
-                        "condition": "lupus", "participants": 1,
+                        "condition": "lupus", "participants": 1, "followUpWeeks": 8,
                         "interventions": [ { "key": "iv", "product": "msc_cells", "cellSource": "bone_marrow", "route": "intravenous" } ],
                         "outcomes": [ { "intervention": "iv", "measure": "dlqi", "timepointWeeks": 8, "baseline": 20, "value": 5, "assessed": 1, "quote": "DLQI 20 to 5" } ] } ] }
                     """,
@@ -48,11 +48,11 @@ public sealed class SynthesisEndpointTests(SynthesisEndpointTests.Api api) : ICl
                 ["lupus-scores.json"] = """
                     { "source": { "title": "Synthetic lupus score cases", "year": 2024 },
                       "studies": [ { "key": "synthetic-eczema-case-1", "title": "Synthetic eczema case one", "design": "case_report",
-                        "condition": "eczema", "participants": 1,
+                        "condition": "eczema", "participants": 1, "followUpWeeks": 12,
                         "interventions": [ { "key": "topical", "product": "exosomes", "route": "topical" } ],
                         "outcomes": [ { "intervention": "topical", "measure": "pasi", "timepointWeeks": 12, "baseline": 20, "value": 4, "assessed": 1, "quote": "PASI 20 to 4" } ] },
                         { "key": "synthetic-eczema-case-2", "title": "Synthetic eczema case two", "design": "case_report",
-                        "condition": "eczema", "participants": 1,
+                        "condition": "eczema", "participants": 1, "followUpWeeks": 12,
                         "interventions": [ { "key": "topical", "product": "exosomes", "route": "topical" } ],
                         "outcomes": [ { "intervention": "topical", "measure": "pasi", "timepointWeeks": 12, "baseline": 20, "value": 8, "assessed": 1, "quote": "PASI 20 to 8" } ] } ] }
                     """,
