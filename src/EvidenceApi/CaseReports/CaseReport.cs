@@ -131,7 +131,7 @@ public sealed record CaseReportIntervention
     /// <example>allogeneic</example>
     public string? Donor { get; init; }
 
-    /// <summary>intravenous, subcutaneous, intradermal, intralesional, topical, intramuscular, intra_articular or other.</summary>
+    /// <summary>intravenous, subcutaneous, intradermal, intralesional, topical, intramuscular, intra_articular, other or unknown.</summary>
     /// <example>topical</example>
     public string? Route { get; init; }
 

@@ -24,7 +24,7 @@ public static class Vocabulary
     public static readonly IReadOnlyList<string> Donors = ["autologous", "allogeneic", "unknown"];
 
     public static readonly IReadOnlyList<string> Routes =
-        ["intravenous", "subcutaneous", "intradermal", "intralesional", "topical", "intramuscular", "intra_articular", "other"];
+        ["intravenous", "subcutaneous", "intradermal", "intralesional", "topical", "intramuscular", "intra_articular", "other", "unknown"];
 
     public static readonly IReadOnlyList<string> Measures =
     [
