@@ -51,7 +51,7 @@ public sealed class OutcomeListTests(EvidenceApiFactory api) : IClassFixture<Evi
     [Fact]
     public async Task Outcomes_MeasureWithNoResults_ReturnsEmptyPage()
     {
-        var page = await OutcomesAsync("?measure=dlqi&cellSource=umbilical_cord");
+        var page = await OutcomesAsync("?measure=iga&cellSource=umbilical_cord");
         Assert.Empty(page.Items);
         Assert.Equal(0, page.Total);
     }
