@@ -24,7 +24,8 @@ public sealed class StatsQueryValidator : AbstractValidator<StatsQuery>
 /// <summary>How many studies, and how many patients in them, share one value of a dimension.</summary>
 /// <param name="Value">The value (a vocabulary code, a country, a year, or "unknown").</param>
 /// <param name="Studies">Number of studies.</param>
-/// <param name="Patients">Patients in those studies (reviews count 0: their patients belong to the studies they cover).</param>
+/// <param name="Patients">Patients in those studies. Reviews count 0 (their patients belong to the studies they cover), and so do
+/// registered studies (their participants are a planned enrollment, not patients treated).</param>
 public sealed record Count(string Value, long Studies, long Patients);
 
 /// <summary>Counts for dashboards. A study with several products (cell sources, routes) counts once under each.</summary>
@@ -43,7 +44,7 @@ public static class StatsEndpoints
     private const string Sql = """
         WITH scope AS (
             SELECT s.id, s.design, coalesce(s.country, 'unknown') AS country, coalesce(s.year::text, 'unknown') AS year,
-                   CASE WHEN d.is_review THEN 0 ELSE coalesce(s.participants, 0) END AS patients,
+                   CASE WHEN d.is_review OR s.status = 'registered' THEN 0 ELSE coalesce(s.participants, 0) END AS patients,
                    s.products, s.cell_sources, s.routes
             FROM studies s
             JOIN study_designs d ON d.code = s.design
@@ -67,7 +68,8 @@ public static class StatsEndpoints
         group.MapGet("/", GetStats)
             .WithName("GetStats")
             .WithSummary("Counts of studies and patients by design, product, cell source, route, country and year")
-            .WithDescription("For dashboards. Patients of reviews count 0, since they belong to the studies the review covered.")
+            .WithDescription("For dashboards. Patients of reviews count 0, since they belong to the studies the review covered; "
+                + "so do those of registered studies, whose participants are a planned enrollment.")
             .ValidateArguments();
         return group;
     }

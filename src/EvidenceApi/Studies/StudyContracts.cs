@@ -33,7 +33,7 @@ public sealed record StudySummary
     /// <example>India</example>
     public string? Country { get; init; }
 
-    /// <summary>Number of participants (patients; for a review, patients across its included studies).</summary>
+    /// <summary>Number of participants (patients; for a review, patients across its included studies; for a registered study, the planned enrollment).</summary>
     /// <example>1</example>
     public int? Participants { get; init; }
 

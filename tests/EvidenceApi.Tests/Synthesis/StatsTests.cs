@@ -16,9 +16,13 @@ public sealed class StatsTests(EvidenceApiFactory api) : IClassFixture<EvidenceA
         Assert.Equal(stats.Studies, stats.ByDesign.Sum(c => c.Studies));
         Assert.Equal(stats.Studies, stats.ByYear.Sum(c => c.Studies));
         Assert.Equal(stats.Studies, stats.ByCountry.Sum(c => c.Studies));
-        var nonReviewPatients = studies.Items.Where(s => !s.Design.EndsWith("review", StringComparison.Ordinal)).Sum(s => s.Participants ?? 0);
-        Assert.Equal(nonReviewPatients, stats.Patients);
+        // Patients are those of published primary studies: a review's belong to the studies it covers, and a registered
+        // study's participants are only a planned enrollment.
+        var treated = studies.Items.Where(s => !s.Design.EndsWith("review", StringComparison.Ordinal) && s.Status == "published").ToList();
+        Assert.Equal(treated.Sum(s => s.Participants ?? 0), stats.Patients);
         Assert.Equal(0, stats.ByDesign.Single(c => c.Value == "narrative_review").Patients);
+        Assert.Contains(studies.Items, s => s.Status == "registered" && s.Participants > 0);
+        Assert.Equal(treated.Where(s => s.Design == "rct").Sum(s => s.Participants ?? 0), stats.ByDesign.SingleOrDefault(c => c.Value == "rct")?.Patients ?? 0);
         Assert.Equal(studies.Items.Count(s => s.Products.Contains("conditioned_medium")), stats.ByProduct.Single(c => c.Value == "conditioned_medium").Studies);
         Assert.Equal(studies.Items.Count(s => s.Routes.Contains("intravenous")), stats.ByRoute.Single(c => c.Value == "intravenous").Studies);
         Assert.Contains(stats.ByCellSource, c => c.Value == "umbilical_cord");
