@@ -6,6 +6,7 @@ using EvidenceApi.Commands;
 using EvidenceApi.Database;
 using EvidenceApi.Http;
 using EvidenceApi.Interventions;
+using EvidenceApi.Observability;
 using EvidenceApi.OpenApi;
 using EvidenceApi.Outcomes;
 using EvidenceApi.Seeding;
@@ -25,6 +26,7 @@ var command = EvidenceCommand.Parse(args);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = command.HostArguments, ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
 ValidationRules.UseJsonPropertyNames();
+builder.AddEvidenceObservability();
 
 EmbeddedPostgres? embedded;
 try
@@ -112,6 +114,7 @@ app.UseRateLimiter();
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapEvidenceMetrics();
 app.MapStudies();
 app.MapInterventions();
 app.MapOutcomes();
@@ -121,10 +124,19 @@ app.MapStats();
 app.MapCaseReports();
 app.MapSubmissions();
 
+// Logged rather than printed, so that with JSON logs every line of output is JSON.
 app.Lifetime.ApplicationStarted.Register(() =>
-    Console.WriteLine($"EvidenceApi is serving on {string.Join(", ", app.Urls)}; Swagger UI: {app.Urls.FirstOrDefault()}/swagger"));
+{
+    var urls = string.Join(", ", app.Urls);
+    var swaggerUi = $"{app.Urls.FirstOrDefault()}/swagger";
+    LogServing(app.Logger, urls, swaggerUi);
+});
 await app.RunAsync();
 return 0;
 
 /// <summary>The entry point, visible to the integration tests.</summary>
-public partial class Program;
+public partial class Program
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "EvidenceApi is serving on {Urls}; Swagger UI: {SwaggerUi}")]
+    private static partial void LogServing(ILogger logger, string urls, string swaggerUi);
+}

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EvidenceApi.Database;
+using EvidenceApi.Observability;
 using EvidenceApi.Querying;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -25,10 +26,12 @@ public sealed class ReadCacheOptions
 /// keyed by the normalized request and valid only for the version they were made under. Answers about keys and
 /// submissions are private and never stored. Other GETs (the OpenAPI document) get an ETag hashed from the body.
 /// </summary>
-public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVersion, ReadDataSource reads, IOptions<ReadCacheOptions> options) : IDisposable
+public sealed class ReadCacheMiddleware(
+    RequestDelegate next, DataVersion dataVersion, ReadDataSource reads, IOptions<ReadCacheOptions> options, EvidenceMetrics metrics) : IDisposable
 {
     private const string PublicCacheControl = "public, no-cache";
-    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = (long)options.Value.SizeLimitMegabytes * 1024 * 1024 });
+    private readonly MemoryCache cache = metrics.ObserveReadCache(
+        new MemoryCache(new MemoryCacheOptions { SizeLimit = (long)options.Value.SizeLimitMegabytes * 1024 * 1024, TrackStatistics = true }));
 
     // Requests for the same missing entry wait for the first one instead of all running the same query.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CachedResponse?>> inFlight = new(StringComparer.Ordinal);
@@ -39,7 +42,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) || request.Path.StartsWithSegments("/health"))
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments(MetricsEndpoint.Path))
         {
             return next(context);
         }
@@ -132,6 +135,7 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
         var key = Key(context.Request);
         if (cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
         {
+            metrics.RecordReadCacheHit();
             await ServeCachedAsync(context, hit, etag);
             return;
         }
@@ -142,9 +146,12 @@ public sealed class ReadCacheMiddleware(RequestDelegate next, DataVersion dataVe
             && inFlight.TryGetValue(flightKey, out var running)
             && await running.WaitAsync(context.RequestAborted) is { } shared)
         {
+            metrics.RecordReadCacheHit();
             await ServeCachedAsync(context, shared, etag);
             return;
         }
+
+        metrics.RecordReadCacheMiss();
 
         CachedResponse? made = null;
         try

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EvidenceApi.ApiKeys;
+using EvidenceApi.Observability;
 using EvidenceApi.Submissions;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,6 +42,7 @@ public static class CaseReportsEndpoints
     /// <param name="validator">Case report rules.</param>
     /// <param name="dataSource">The evidence database.</param>
     /// <param name="titleChecks">The search for studies with near-identical titles.</param>
+    /// <param name="metrics">Counts submissions by outcome.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Created<SubmissionView>, ValidationProblem, ProblemHttpResult>> Submit(
         HttpRequest request,
@@ -49,10 +51,12 @@ public static class CaseReportsEndpoints
         IValidator<CaseReport> validator,
         NpgsqlDataSource dataSource,
         DuplicateTitleChecks titleChecks,
+        EvidenceMetrics metrics,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey is { Length: 0 or > 200 })
         {
+            metrics.RecordSubmission(SubmissionOutcome.Rejected);
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { [IdempotencyHeader] = ["The Idempotency-Key header must be 1 to 200 characters."] },
                 title: "The request is not valid.");
@@ -61,12 +65,14 @@ public static class CaseReportsEndpoints
         var (report, hash, problem) = await CaseReportJson.ReadAsync(request, cancellationToken);
         if (problem is not null)
         {
+            metrics.RecordSubmission(SubmissionOutcome.Rejected);
             return problem;
         }
 
         var validation = await validator.ValidateAsync(report!, cancellationToken);
         if (!validation.IsValid)
         {
+            metrics.RecordSubmission(SubmissionOutcome.Rejected);
             return TypedResults.ValidationProblem(
                 validation.ToDictionary(),
                 title: "The case report is not valid.",
@@ -74,6 +80,13 @@ public static class CaseReportsEndpoints
         }
 
         var result = await CaseReportSubmission.SubmitAsync(dataSource, titleChecks, report!, hash!, idempotencyKey, Caller.From(user), cancellationToken);
+        metrics.RecordSubmission(result switch
+        {
+            SubmitResult.Created => SubmissionOutcome.Accepted,
+            SubmitResult.Replayed => SubmissionOutcome.Replayed,
+            SubmitResult.KeyReused => SubmissionOutcome.KeyReused,
+            _ => SubmissionOutcome.Duplicate,
+        });
         return result switch
         {
             SubmitResult.Created created => TypedResults.Created($"/v1/submissions/{created.Submission.Id}", created.Submission),

@@ -61,7 +61,8 @@ public sealed partial class DuplicateTitleChecks(
         ORDER BY score DESC, id LIMIT 1
         """;
 
-    private const string NextPending = "SELECT id FROM submissions WHERE title_check = 'pending' ORDER BY id LIMIT 20";
+    // The window counts every pending submission, not only the 20 taken.
+    private const string NextPending = "SELECT id, count(*) OVER () AS pending FROM submissions WHERE title_check = 'pending' ORDER BY id LIMIT 20";
 
     // A transaction-scoped advisory lock claims a submission, not a row lock: a curator deciding on it meanwhile is not kept waiting.
     private const string Claim = """
@@ -79,6 +80,11 @@ public sealed partial class DuplicateTitleChecks(
     // The worker may take as long as an aggregate over the whole evidence.
     private readonly int workerTimeoutMilliseconds =
         (configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions()).AnalyticalStatementTimeoutSeconds * 1000;
+
+    private long pending;
+
+    /// <summary>Submissions whose search is pending, on every instance, as this worker last counted them.</summary>
+    public long PendingCount => Interlocked.Read(ref pending);
 
     /// <summary>
     /// Searches within the submission's transaction, for as long as a submission may wait. Returns whether the search
@@ -130,14 +136,15 @@ public sealed partial class DuplicateTitleChecks(
     /// <summary>Finishes the pending searches it can claim; returns how many.</summary>
     private async Task<int> FinishPendingAsync(CancellationToken cancellationToken)
     {
-        IEnumerable<long> pending;
+        List<(long Id, long Pending)> next;
         await using (var connection = await primary.OpenConnectionAsync(cancellationToken))
         {
-            pending = await connection.QueryAsync<long>(new CommandDefinition(NextPending, cancellationToken: cancellationToken));
+            next = (await connection.QueryAsync<(long Id, long Pending)>(new CommandDefinition(NextPending, cancellationToken: cancellationToken))).AsList();
         }
 
+        Interlocked.Exchange(ref pending, next.Count > 0 ? next[0].Pending : 0);
         var finished = 0;
-        foreach (var id in pending)
+        foreach (var (id, _) in next)
         {
             await using var connection = await primary.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -156,6 +163,7 @@ public sealed partial class DuplicateTitleChecks(
             await connection.ExecuteAsync(new CommandDefinition(
                 Record, new { Id = id, Check = completed ? Done : TimedOut, similar?.StudyId, similar?.Score }, transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
+            Interlocked.Decrement(ref pending);
             finished++;
         }
 

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging.Console;
+using Npgsql;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace EvidenceApi.Observability;
+
+/// <summary>
+/// OpenTelemetry for ASP.NET Core, Npgsql, the .NET runtime and our own meter. Metrics are collected while something reads
+/// them: the Prometheus endpoint (<c>/metrics</c>, on by default) or OTLP. Traces are made only when OTLP export is
+/// configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>): without it no request starts a trace activity, so reads pay nothing for them.
+/// </summary>
+public static class ObservabilitySetup
+{
+    public const string ServiceName = "EvidenceApi";
+
+    public static WebApplicationBuilder AddEvidenceObservability(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddSingleton<EvidenceMetrics>();
+
+        // JSON log lines carry the trace and span ids of the request they were written in (the logger adds them as a
+        // scope), and a UTC timestamp, unless the formatter's own settings say otherwise.
+        builder.Services.Configure<JsonConsoleFormatterOptions>(options =>
+        {
+            var formatter = configuration.GetSection("Logging:Console:FormatterOptions");
+            options.IncludeScopes = formatter.GetValue("IncludeScopes", true);
+            options.UseUtcTimestamp = formatter.GetValue("UseUtcTimestamp", true);
+            options.TimestampFormat ??= "yyyy-MM-ddTHH:mm:ss.fffzzz";
+        });
+
+        var scrape = (configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions()).Enabled;
+        var otlpMetrics = OtlpConfigured(configuration, "METRICS");
+        var otlpTraces = OtlpConfigured(configuration, "TRACES");
+        var otlpLogs = OtlpConfigured(configuration, "LOGS");
+        if (!scrape && !otlpMetrics && !otlpTraces && !otlpLogs)
+        {
+            return builder;
+        }
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource
+                .AddService(ServiceName, serviceVersion: typeof(ObservabilitySetup).Assembly.GetName().Version?.ToString())
+                .AddEnvironmentVariableDetector());
+
+        if (scrape || otlpMetrics)
+        {
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics.AddMeter(EvidenceMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (scrape)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+
+                if (otlpMetrics)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        }
+
+        if (otlpTraces)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context =>
+                    !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments(MetricsEndpoint.Path))
+                .AddNpgsql()
+                .AddOtlpExporter());
+        }
+
+        if (otlpLogs)
+        {
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(), options => options.IncludeScopes = true);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Whether the standard variables name an OTLP endpoint for <paramref name="signal"/> (or for all signals).</summary>
+    private static bool OtlpConfigured(ConfigurationManager configuration, string signal) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"]);
+}
