@@ -1,4 +1,5 @@
 using Dapper;
+using EvidenceApi.Observability;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -108,6 +109,7 @@ public static class EvidenceDatabase
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         ApplyConnectionSettings(builder.ConnectionStringBuilder, options);
         builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+        builder.ConfigureTracing(ObservabilitySetup.TraceCommandsWithinOperations);
         if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
         {
             var single = builder.Build();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
 using Npgsql;
 using OpenTelemetry.Logs;
@@ -81,6 +82,14 @@ public static class ObservabilitySetup
 
         return builder;
     }
+
+    /// <summary>
+    /// Database commands are traced as part of a request (or other traced operation), not on their own: the data version
+    /// heartbeat and the title search worker's polls would otherwise each start a trace of one span.
+    /// </summary>
+    public static void TraceCommandsWithinOperations(NpgsqlTracingOptionsBuilder tracing) => tracing
+        .ConfigureCommandFilter(_ => Activity.Current is not null)
+        .ConfigureBatchFilter(_ => Activity.Current is not null);
 
     /// <summary>Whether the standard variables name an OTLP endpoint for <paramref name="signal"/> (or for all signals).</summary>
     private static bool OtlpConfigured(ConfigurationManager configuration, string signal) =>
