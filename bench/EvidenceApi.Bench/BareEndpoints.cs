@@ -1,7 +1,7 @@
 using Dapper;
-using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Querying;
 using EvidenceApi.Studies;
 using Npgsql;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using EvidenceApi.Bench;
-using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using Npgsql;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Dapper;
-using EvidenceApi.Caching;
 using EvidenceApi.Database;
 using Npgsql;
 using NpgsqlTypes;
