@@ -4,9 +4,12 @@
 #   bench/run.sh              throughput: wrk, alternating targets, two rounds; cache on, then cache off vs bare Dapper
 #   bench/run.sh latency      single-client latency (p50/p95) of varied queries and of case report submissions, cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
+#   bench/run.sh observability  cached by-id reads: observability off, metrics only, metrics and OTLP tracing (alternating rounds)
 #
 # Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (20s, unrecorded, per request),
 # BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids), BENCH_OFF_ROUNDS (5: rounds of cache off against bare, medians printed),
+# BENCH_OBS_ROUNDS (5: rounds of the observability run), BENCH_OTEL_SETTINGS (extra settings of its traced instance,
+# e.g. "OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1"),
 # BENCH_DB_DIR (bench/.data: a private PostgreSQL cluster; the synthetic data is generated once and reused),
 # PEER_SCRIPT (../shared/bench/peer.sh). Everything listens on 127.0.0.1 only and stops when the script ends.
 set -euo pipefail
@@ -68,12 +71,17 @@ hot_first() { curl -fs "$ours/v1/studies?sort=id&limit=1&fields=id&includeTotal=
 
 declare -A ours_rps=() ratios=()
 
+# median: the median of the numbers on stdin (separated by spaces or lines; "-" skipped), or "-" when there are none
+median() {
+  tr ' ' '\n' | grep -v '^-*$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # median_ratios TARGET: one line per request, the median of its ours/TARGET ratios over the rounds run so far
 median_ratios() {
   local key
   for key in "${!ratios[@]}"; do
     [[ $key == *" vs $1" ]] || continue
-    printf '| %s | %s | %s |\n' "${key% vs *}" "$(tr ' ' '\n' <<<"${ratios[$key]}" | grep -v '^-*$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" "${ratios[$key]% }"
+    printf '| %s | %s | %s |\n' "${key% vs *}" "$(median <<<"${ratios[$key]}")" "${ratios[$key]% }"
   done | sort | tee -a "$report"
 }
 
@@ -87,20 +95,24 @@ warm() {
   fi
 }
 
-# run NAME TARGET URL [lua args...]: one wrk run, one table row
-run() {
-  local name=$1 target=$2 url=$3; shift 3
+# wrk_stats URL [lua args...]: one recorded wrk run; prints "req/s p50 p99 errors"
+wrk_stats() {
+  local url=$1; shift
   local out
   if [ $# -gt 0 ]; then
     out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s bench/wrk/random-id.lua "$url" -- "$@" 2>&1)
   else
     out=$(wrk -t2 -c"$connections" -d"$duration" --latency "$url" 2>&1)
   fi
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "50%" {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")" \
+    "$(awk '/Non-2xx/ {n += $5} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")"
+}
+
+# run NAME TARGET URL [lua args...]: one wrk run, one table row
+run() {
+  local name=$1 target=$2; shift 2
   local rps p50 p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx/ {n += $5} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+  read -r rps p50 p99 errors < <(wrk_stats "$@")
   # ours/target: our req/s for the same request in this round against this target's
   local ratio=-
   if [ "$target" = ours ]; then
@@ -138,6 +150,72 @@ if [ "$mode" = latency ]; then
     echo
     "$tool" latency "$ours" "${BENCH_SAMPLES:-300}" "$cs"
   } | tee "$report"
+  exit 0
+fi
+
+if [ "$mode" = observability ]; then
+  # Three instances of the API side by side on the same data, each loaded in turn with the cached by-id read:
+  # observability off, metrics only (the default: /metrics on, no OTLP), and metrics plus every request traced and
+  # exported over OTLP to a sink. The order rotates each round, so no instance always runs first.
+  sink=http://127.0.0.1:5093
+  pids+=("$("$tool" otlp-sink "$sink" >"$results/otlp-sink.log" 2>&1 & echo $!)")
+  wait_for "$sink/counts"
+  declare -A target=([off]=$ours [metrics]=$bare [traced]=http://127.0.0.1:5092)
+  start_variant() { # NAME [settings...]
+    local name=$1; shift
+    env ConnectionStrings__Evidence="$cs" Database__SeedOnStartup=false Logging__LogLevel__Default=Warning \
+      urls="${target[$name]}" "$@" dotnet "$api_dll" >"$results/api-$name.log" 2>&1 &
+    pids+=($!)
+    wait_for "${target[$name]}/health/ready"
+  }
+  start_variant off Observability__Metrics__Enabled=false
+  start_variant metrics
+  start_variant traced OTEL_EXPORTER_OTLP_ENDPOINT="$sink" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf ${BENCH_OTEL_SETTINGS:-}
+  first=$(hot_first)
+  variants=(off metrics traced)
+  rounds=${BENCH_OBS_ROUNDS:-5}
+  {
+    echo "# Observability overhead, $(date -u +%F), $studies studies, cached study by id (hot set of $hot), wrk -t2 -c$connections -d$duration, $rounds rounds, $(nproc) cores"
+    echo
+    echo "| round | instance | req/s | p50 | p99 | errors |"
+    echo "|---|---|---:|---:|---:|---:|"
+  } | tee "$report"
+  for v in "${variants[@]}"; do warm "study by id" "$v" "${target[$v]}" /v1/studies/ "$first" "$hot"; done
+  declare -A rps_of=() ratio_of=()
+  for round in $(seq 1 "$rounds"); do
+    declare -A this=()
+    for i in 0 1 2; do
+      v=${variants[$(((i + round) % 3))]}
+      read -r rps p50 p99 errors < <(wrk_stats "${target[$v]}" /v1/studies/ "$first" "$hot")
+      this[$v]=$rps
+      rps_of[$v]+="$rps "
+      printf '| %s | %s | %s | %s | %s | %s |\n' "$round" "$v" "$rps" "$p50" "$p99" "$errors" | tee -a "$report"
+    done
+    for v in metrics traced; do
+      ratio_of[$v]+="$(awk -v a="${this[$v]}" -v b="${this[off]}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }') "
+    done
+  done
+  off_median=$(median <<<"${rps_of[off]}")
+  {
+    echo
+    echo "Medians over $rounds rounds; ratio to off: of the medians, and the median of each round's own ratio (need: 0.90 or more)."
+    echo
+    echo "| instance | median req/s | median / off | median of round ratios | round ratios |"
+    echo "|---|---:|---:|---:|---|"
+    for v in "${variants[@]}"; do
+      m=$(median <<<"${rps_of[$v]}")
+      printf '| %s | %s | %s | %s | %s |\n' "$v" "$m" "$(awk -v a="$m" -v b="$off_median" 'BEGIN { printf "%.3f", a / b }')" \
+        "$([ "$v" = off ] && echo 1 || median <<<"${ratio_of[$v]}")" "${ratio_of[$v]:-}"
+    done
+    echo
+    # What the instances saw, to show the instrumentation was really at work during the rounds.
+    echo "metrics instance: $(curl -fs "${target[metrics]}/metrics" | grep -E '^evidence_read_cache_lookups_total' | tr '\n' ' ')"
+    echo "traced instance: $(curl -fs "${target[traced]}/metrics" | grep -E '^evidence_read_cache_lookups_total' | tr '\n' ' ')"
+    echo "OTLP sink received: $(curl -fs "$sink/counts")"
+    echo "off instance /metrics: HTTP $(curl -s -o /dev/null -w '%{http_code}' "${target[off]}/metrics")"
+  } | tee -a "$report"
+  echo
+  echo "Report: $report"
   exit 0
 fi
 

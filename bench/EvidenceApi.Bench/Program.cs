@@ -12,6 +12,7 @@ using Npgsql;
 //   bare CS URL             serve the same rows with bare Dapper queries (the cache-off baseline)
 //   latency URL N CS        single-client latency of varied queries, N samples each
 //   load URL SECONDS CONNECTIONS CS   mixed reads and submissions, then a count check of every 201
+//   otlp-sink URL           accept OTLP over HTTP and discard it, counting exports (GET /counts)
 return args switch
 {
     ["db-start", var dir] => await StartDatabaseAsync(dir),
@@ -20,13 +21,14 @@ return args switch
     ["generate", var cs, var n, var seed] => await ScaleData.GenerateAsync(cs, int.Parse(n, CultureInfo.InvariantCulture), int.Parse(seed, CultureInfo.InvariantCulture), Console.Out),
     ["bare", var cs, var url] => await BareEndpoints.RunAsync(cs, url),
     ["latency", var url, var n, var cs] => await LatencyAsync(url, int.Parse(n, CultureInfo.InvariantCulture), cs),
+    ["otlp-sink", var url] => await OtlpSink.RunAsync(url),
     ["load", var url, var seconds, var connections, var cs] => await Load.RunAsync(url, int.Parse(seconds, CultureInfo.InvariantCulture), int.Parse(connections, CultureInfo.InvariantCulture), cs),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: db-start DIR | db-stop DIR | generate CONNECTION_STRING STUDIES [SEED] | bare CONNECTION_STRING URL | latency BASE_URL SAMPLES CONNECTION_STRING");
+    Console.Error.WriteLine("usage: db-start DIR | db-stop DIR | generate CONNECTION_STRING STUDIES [SEED] | bare CONNECTION_STRING URL | latency BASE_URL SAMPLES CONNECTION_STRING | load BASE_URL SECONDS CONNECTIONS CONNECTION_STRING | otlp-sink URL");
     return 2;
 }
 
