@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging.Console;
 using Npgsql;
 using OpenTelemetry.Logs;
@@ -18,8 +17,10 @@ public static class ObservabilitySetup
 {
     public const string ServiceName = "EvidenceApi";
 
-    /// <summary>Share of new traces (requests without a sampled <c>traceparent</c>) recorded unless OTEL_TRACES_SAMPLER says otherwise.</summary>
-    public const double DefaultSampleRatio = 0.1;
+    /// <summary>New traces (requests without a sampled <c>traceparent</c>) started per second at most, unless OTEL_TRACES_SAMPLER says otherwise.</summary>
+    public const double DefaultNewTracesPerSecond = 10;
+
+    private const string NewTracesPerSecondSetting = "Observability:Tracing:NewTracesPerSecond";
 
     public static WebApplicationBuilder AddEvidenceObservability(this WebApplicationBuilder builder)
     {
@@ -80,12 +81,12 @@ public static class ObservabilitySetup
                     .AddNpgsql()
                     .AddOtlpExporter();
 
-                // Tracing every one of tens of thousands of cached reads a second costs a fifth of them; without a sampler of the
-                // operator's choosing, a caller's sampled trace is always continued and a tenth of the others start one.
+                // Tracing every one of tens of thousands of cached reads a second costs a fifth of them. Unless the operator
+                // chose a sampler, a caller's sampled trace is always continued, and new traces start at a bounded rate.
                 if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
                 {
-                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
-                        double.TryParse(configuration["OTEL_TRACES_SAMPLER_ARG"], NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) ? ratio : DefaultSampleRatio)));
+                    tracing.SetSampler(new ParentBasedSampler(new RateLimitingSampler(
+                        configuration.GetValue(NewTracesPerSecondSetting, DefaultNewTracesPerSecond), TimeProvider.System)));
                 }
             });
         }
