@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
 using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -73,6 +75,13 @@ public static class ObservabilitySetup
 
         if (otlpTraces)
         {
+            // W3C trace context only, unless OTEL_PROPAGATORS names others: the default adds baggage, which nothing here
+            // uses, and would have the ASP.NET Core instrumentation read three headers of every request a second time.
+            if (string.IsNullOrWhiteSpace(configuration["OTEL_PROPAGATORS"]))
+            {
+                Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
+            }
+
             telemetry.WithTracing(tracing =>
             {
                 tracing
@@ -83,10 +92,11 @@ public static class ObservabilitySetup
 
                 // Tracing every one of tens of thousands of cached reads a second costs a fifth of them. Unless the operator
                 // chose a sampler, a caller's sampled trace is always continued, and new traces start at a bounded rate.
+                // 0 (or less) starts none: only callers' sampled traces are continued.
                 if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
                 {
-                    tracing.SetSampler(new ParentBasedSampler(new RateLimitingSampler(
-                        configuration.GetValue(NewTracesPerSecondSetting, DefaultNewTracesPerSecond), TimeProvider.System)));
+                    var perSecond = configuration.GetValue(NewTracesPerSecondSetting, DefaultNewTracesPerSecond);
+                    tracing.SetSampler(new ParentBasedSampler(perSecond > 0 ? new RateLimitingSampler(perSecond, TimeProvider.System) : new AlwaysOffSampler()));
                 }
             });
         }
