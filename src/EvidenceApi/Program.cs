@@ -59,7 +59,7 @@ builder.Services.AddProtection(builder.Configuration);
 builder.Services.AddResponseCompression(options =>
 {
     options.EnableForHttps = true;
-    options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain"];
+    options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain", "image/svg+xml"];
 });
 builder.Services.Configure<BrotliCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);
 builder.Services.Configure<GzipCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EvidenceApi.Database;
+using EvidenceApi.Http;
 using EvidenceApi.Observability;
 using EvidenceApi.Querying;
 using Microsoft.Extensions.Caching.Memory;
@@ -36,7 +37,7 @@ public sealed class ReadCacheMiddleware(
     // Requests for the same missing entry wait for the first one instead of all running the same query.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CachedResponse?>> inFlight = new(StringComparer.Ordinal);
 
-    private VersionTags versionTags = new(0, "", "");
+    private VersionTags versionTags = new(0, "", "", "");
 
     // Not async: most requests are handed on or answered without waiting here, and need no state machine of their own.
     public Task InvokeAsync(HttpContext context)
@@ -55,9 +56,15 @@ public sealed class ReadCacheMiddleware(
 
         var csv = request.Query["format"] == "csv"
             || (StringValues(request.Query["format"]) is null && request.Headers.Accept.ToString().Contains(CsvResult.ContentType, StringComparison.OrdinalIgnoreCase));
-        if (request.Path.StartsWithSegments("/v1") && dataVersion.Current is { } version)
+        var representation = csv ? Representation.Csv : ContentNegotiation.PrefersSvg(request) ? Representation.Svg : Representation.Json;
+        if (request.Path.StartsWithSegments("/v1"))
         {
-            return reads.HasReplicas ? ServeVersionedOnceReplayedAsync(context, version, csv) : ServeVersionedAsync(context, version, csv);
+            // Answers here depend on Accept (CSV for lists, SVG for the synthesis), so shared caches must key on it too.
+            context.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
+            if (dataVersion.Current is { } version)
+            {
+                return reads.HasReplicas ? ServeVersionedOnceReplayedAsync(context, version, representation) : ServeVersionedAsync(context, version, representation);
+            }
         }
 
         return csv ? next(context) : ServeHashedAsync(context);
@@ -69,13 +76,13 @@ public sealed class ReadCacheMiddleware(
     /// With replicas, an answer may be tagged and cached under a version only if the standby serving reads has
     /// replayed that version already; checked before the read, replay only moves forward, so the read sees it too.
     /// </summary>
-    private async Task ServeVersionedOnceReplayedAsync(HttpContext context, long version, bool csv)
+    private async Task ServeVersionedOnceReplayedAsync(HttpContext context, long version, Representation representation)
     {
         if (await ReplicaHasReplayedAsync(version, context.RequestAborted))
         {
-            await ServeVersionedAsync(context, version, csv);
+            await ServeVersionedAsync(context, version, representation);
         }
-        else if (csv)
+        else if (representation == Representation.Csv)
         {
             await next(context);
         }
@@ -99,9 +106,9 @@ public sealed class ReadCacheMiddleware(
         }
     }
 
-    private Task ServeVersionedAsync(HttpContext context, long version, bool csv)
+    private Task ServeVersionedAsync(HttpContext context, long version, Representation representation)
     {
-        var etag = VersionTag(version, csv);
+        var etag = VersionTag(version, representation);
         var response = context.Response;
         if (Matches(context.Request, etag))
         {
@@ -109,7 +116,7 @@ public sealed class ReadCacheMiddleware(
             return Task.CompletedTask;
         }
 
-        if (csv || !options.Value.Enabled)
+        if (representation == Representation.Csv || !options.Value.Enabled)
         {
             // Nothing to keep, so the answer streams; the ETag is known before the body and goes out with the headers,
             // unless the data changed while the answer was made (then it belongs to no single version).
@@ -126,13 +133,13 @@ public sealed class ReadCacheMiddleware(
             return next(context);
         }
 
-        return ServeFromCacheAsync(context, version, etag);
+        return ServeFromCacheAsync(context, version, etag, representation);
     }
 
-    private async Task ServeFromCacheAsync(HttpContext context, long version, string etag)
+    private async Task ServeFromCacheAsync(HttpContext context, long version, string etag, Representation representation)
     {
         var response = context.Response;
-        var key = Key(context.Request);
+        var key = representation == Representation.Svg ? Key(context.Request) + "#svg" : Key(context.Request);
         if (cache.TryGetValue(key, out CachedResponse? hit) && hit!.Version == version)
         {
             metrics.RecordReadCacheHit();
@@ -255,17 +262,22 @@ public sealed class ReadCacheMiddleware(
         response.Headers.CacheControl = PublicCacheControl;
     }
 
-    /// <summary>The version's ETag, made once per version rather than on every request.</summary>
-    private string VersionTag(long version, bool csv)
+    /// <summary>The version's ETag for one representation, made once per version rather than on every request.</summary>
+    private string VersionTag(long version, Representation representation)
     {
         var tags = versionTags;
         if (tags.Version != version)
         {
-            tags = new VersionTags(version, $"\"v{version}\"", $"\"v{version}-csv\"");
+            tags = new VersionTags(version, $"\"v{version}\"", $"\"v{version}-csv\"", $"\"v{version}-svg\"");
             versionTags = tags;
         }
 
-        return csv ? tags.Csv : tags.Json;
+        return representation switch
+        {
+            Representation.Csv => tags.Csv,
+            Representation.Svg => tags.Svg,
+            _ => tags.Json,
+        };
     }
 
     private static string HashTag(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
@@ -281,7 +293,15 @@ public sealed class ReadCacheMiddleware(
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}"));
 
-    private sealed record VersionTags(long Version, string Json, string Csv);
+    private sealed record VersionTags(long Version, string Json, string Csv, string Svg);
+
+    /// <summary>One URL can answer in several representations; each has its own cache entry and ETag.</summary>
+    private enum Representation
+    {
+        Json,
+        Csv,
+        Svg,
+    }
 
     private sealed record CachedResponse(long Version, string ContentType, string? Link, byte[] Body);
 }

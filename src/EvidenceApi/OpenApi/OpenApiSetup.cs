@@ -36,6 +36,7 @@ public static class OpenApiSetup
             });
             options.OperationFilter<ApiKeyOperationFilter>();
             options.OperationFilter<CaseReportExampleFilter>();
+            options.OperationFilter<RepresentationsFilter>();
             options.SupportNonNullableReferenceTypes();
         });
         return services;
@@ -105,6 +106,47 @@ internal sealed class CaseReportExampleFilter : IOperationFilter
             && media is OpenApiMediaType editable)
         {
             editable.Example = System.Text.Json.Nodes.JsonNode.Parse(CaseReports.CaseReportExample.Json);
+        }
+    }
+}
+
+/// <summary>
+/// An answer offered in several representations (JSON, or the forest plot's SVG on the same URL) lists each with its own
+/// schema; left alone, the last one declared would replace the others. SVG gets a short example.
+/// </summary>
+internal sealed class RepresentationsFilter : IOperationFilter
+{
+    private const string SvgExample =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<svg width=\"960\" height=\"452\" viewBox=\"0 0 960 452\" role=\"img\" " +
+        "aria-labelledby=\"forest-title forest-desc\" xmlns=\"http://www.w3.org/2000/svg\">\n  <title id=\"forest-title\">Forest plot of the " +
+        "proportion of responders: ...</title>\n  <desc id=\"forest-desc\">4 studies with 5 patients. Pooled random-effects proportion ...</desc>\n  ...\n</svg>";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var declared = context.ApiDescription.ActionDescriptor.EndpointMetadata
+            .OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+            .Where(m => m.Type is not null && m.Type != typeof(void) && m.StatusCode == StatusCodes.Status200OK)
+            .ToList();
+        if (declared.Count == 0 || operation.Responses?.TryGetValue("200", out var found) != true || found is not OpenApiResponse response)
+        {
+            return;
+        }
+
+        response.Content ??= new Dictionary<string, IOpenApiMediaType>();
+        foreach (var metadata in declared)
+        {
+            foreach (var contentType in metadata.ContentTypes)
+            {
+                if (!response.Content.ContainsKey(contentType))
+                {
+                    response.Content[contentType] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(metadata.Type!, context.SchemaRepository) };
+                }
+            }
+        }
+
+        if (response.Content.TryGetValue(Http.ContentNegotiation.Svg, out var svg) && svg is OpenApiMediaType editable)
+        {
+            editable.Example = System.Text.Json.Nodes.JsonValue.Create(SvgExample);
         }
     }
 }

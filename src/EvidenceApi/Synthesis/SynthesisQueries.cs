@@ -28,7 +28,7 @@ public static class SynthesisQueries
     private const string Candidates = """
         SELECT s.id AS study_id, s.design, s.status, d.is_review, s.year, s.participants,
                o.id AS outcome_id, o.measure, o.timepoint_weeks, o.baseline_value, o.value,
-               o.assessed, o.responders, o.evidence
+               o.assessed, o.responders, o.evidence{1}
         FROM studies s
         JOIN study_designs d ON d.code = s.design
         LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures)
@@ -36,14 +36,39 @@ public static class SynthesisQueries
         ORDER BY s.id, o.id
         """;
 
+    // The subgroup of an outcome row (by=...): the value of the intervention the outcome belongs to, or for an outcome
+    // not tied to one, the distinct values of the study's interventions joined with + (null without interventions).
+    private const string InterventionSubgroup = """
+        , CASE WHEN o.id IS NULL THEN NULL
+                 WHEN o.intervention_id IS NOT NULL THEN (SELECT i.{column} FROM interventions i WHERE i.id = o.intervention_id)
+                 ELSE (SELECT string_agg(DISTINCT i.{column}, '+' ORDER BY i.{column}) FROM interventions i WHERE i.study_id = s.id)
+            END AS subgroup
+        """;
+
+    private static readonly Dictionary<string, string> SubgroupColumns = new(StringComparer.Ordinal)
+    {
+        ["cellSource"] = InterventionSubgroup.Replace("{column}", "cell_source", StringComparison.Ordinal),
+        ["route"] = InterventionSubgroup.Replace("{column}", "route", StringComparison.Ordinal),
+        ["product"] = InterventionSubgroup.Replace("{column}", "product", StringComparison.Ordinal),
+        ["donor"] = InterventionSubgroup.Replace("{column}", "donor", StringComparison.Ordinal),
+        ["design"] = ", s.design AS subgroup",
+    };
+
     private const string Words = """
-        SELECT id, key, title FROM studies WHERE id = ANY(@StudyIds);
+        SELECT s.id, s.key, s.title, src.authors[1] AS first_author FROM studies s LEFT JOIN sources src ON src.id = s.source_id WHERE s.id = ANY(@StudyIds);
         SELECT id, timepoint, quote, source_note FROM outcomes WHERE id = ANY(@OutcomeIds);
         """;
 
+    /// <summary>
+    /// The synthesis of <paramref name="query"/> over the studies <paramref name="evidence"/> selects; null when the
+    /// review asked for does not exist. With a meta-analysis (asked for, or always <paramref name="forPlot"/>), the rows
+    /// listed are the first 500 by id, or for a plot the <see cref="ForestPlot.MaxStudies"/> with most weight.
+    /// </summary>
     public static async Task<SynthesisResult?> SynthesiseAsync(
-        NpgsqlDataSource dataSource, IConfiguration configuration, EvidenceFilter evidence, SynthesisQuery query, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, IConfiguration configuration, EvidenceFilter evidence, SynthesisQuery query, CancellationToken cancellationToken,
+        bool forPlot = false)
     {
+        var options = forPlot || query.AsksForMetaAnalysis() ? MetaOptions.From(query) : null;
         var measure = query.Measure!;
         var (scoreMeasure, threshold) = ResponseDefinition(measure, query.Threshold);
         var designs = Paging.SplitList(evidence.Design);
@@ -85,6 +110,9 @@ public static class SynthesisQueries
         var excludedStudies = 0;
         var listed = new List<SynthesisRow>();
         var listedExcluded = new List<ExcludedStudy>();
+
+        // A meta-analysis needs every pooled study's count (and weighs them all before choosing which rows to list).
+        var pooled = options is null ? null : new List<SynthesisRow>();
         void Pool(List<CandidateRow> study)
         {
             var first = study[0];
@@ -111,7 +139,8 @@ public static class SynthesisQueries
             {
                 patients += choice.Assessed;
                 responders += choice.Responders;
-                if (pooledStudies++ < MaxListed)
+                pooled?.Add(options!.By is null ? choice : choice with { Subgroup = choice.Subgroup ?? "none" });
+                if (pooledStudies++ < MaxListed && pooled is null)
                 {
                     listed.Add(choice);
                 }
@@ -119,8 +148,9 @@ public static class SynthesisQueries
         }
 
         var group = new List<CandidateRow>();
-        await foreach (var row in connection.QueryUnbufferedAsync<CandidateRow>(
-            Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal), filter.Parameters, transaction, commandTimeout: 0))
+        var sql = Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal)
+            .Replace("{1}", options?.By is { } by ? SubgroupColumns[by] : "", StringComparison.Ordinal);
+        await foreach (var row in connection.QueryUnbufferedAsync<CandidateRow>(sql, filter.Parameters, transaction, commandTimeout: 0))
         {
             if (group.Count > 0 && group[0].StudyId != row.StudyId)
             {
@@ -136,13 +166,29 @@ public static class SynthesisQueries
             Pool(group);
         }
 
+        MetaAnalysis? metaAnalysis = null;
+        if (options is not null && pooled is not null)
+        {
+            var (analysis, weights) = ProportionMetaAnalysis.Analyse(pooled.Select(r => new StudyCount(r.Responders, r.Assessed, r.Subgroup)).ToList(), options);
+            metaAnalysis = analysis;
+            listed = ChooseListed(weights.Overall, forPlot)
+                .Select(i => pooled[i] with
+                {
+                    Proportion = (double)pooled[i].Responders / pooled[i].Assessed,
+                    Interval = ProportionInterval.ClopperPearson(pooled[i].Responders, pooled[i].Assessed),
+                    Weight = weights.Overall[i],
+                    SubgroupWeight = weights.InSubgroup?[i],
+                })
+                .ToList();
+        }
+
         await using (var words = await connection.QueryMultipleAsync(new CommandDefinition(Words, new
         {
             StudyIds = listed.Select(r => r.StudyId).Concat(listedExcluded.Select(e => e.StudyId)).ToArray(),
             OutcomeIds = listed.Select(r => r.OutcomeId).ToArray(),
         }, transaction, cancellationToken: cancellationToken)))
         {
-            var studies = (await words.ReadAsync<(long Id, string Key, string Title)>()).ToDictionary(r => r.Id);
+            var studies = (await words.ReadAsync<(long Id, string Key, string Title, string? FirstAuthor)>()).ToDictionary(r => r.Id);
             var texts = (await words.ReadAsync<(long Id, string? Timepoint, string Quote, string? SourceNote)>()).ToDictionary(r => r.Id);
             listed = listed.Select(r => r with
             {
@@ -151,7 +197,12 @@ public static class SynthesisQueries
                 Timepoint = texts[r.OutcomeId].Timepoint,
                 Quote = texts[r.OutcomeId].Quote,
                 SourceNote = texts[r.OutcomeId].SourceNote,
+                Label = options is null ? null : Label(studies[r.StudyId].FirstAuthor, r.Year, studies[r.StudyId].Key),
             }).ToList();
+            if (options is not null)
+            {
+                listed = Disambiguate(listed);
+            }
             listedExcluded = listedExcluded.Select(e => e with { Key = studies[e.StudyId].Key, Title = studies[e.StudyId].Title }).ToList();
         }
 
@@ -165,11 +216,41 @@ public static class SynthesisQueries
             Wilson = patients == 0 ? null : ProportionInterval.Wilson(responders, patients),
             ClopperPearson = patients == 0 ? null : ProportionInterval.ClopperPearson(responders, patients),
             Rows = listed,
-            RowsOmitted = Math.Max(0, pooledStudies - MaxListed),
+            RowsOmitted = pooledStudies - listed.Count,
             Excluded = listedExcluded,
             ExcludedOmitted = Math.Max(0, excludedStudies - MaxListed),
             Method = Method + reviewNote,
+            MetaAnalysis = metaAnalysis,
         };
+
+        IEnumerable<int> ChooseListed(double[] weights, bool plot) => plot
+            ? Enumerable.Range(0, weights.Length).OrderByDescending(i => weights[i]).ThenBy(i => i).Take(ForestPlot.MaxStudies).Order()
+            : Enumerable.Range(0, Math.Min(weights.Length, MaxListed));
+    }
+
+    /// <summary>"Chen 2016" from the first author ("Chen H") and the year; the study key when the source names no author.</summary>
+    internal static string Label(string? firstAuthor, int? year, string key)
+    {
+        if (string.IsNullOrWhiteSpace(firstAuthor))
+        {
+            return key;
+        }
+
+        // Vancouver style puts the initials last ("De Jesus MM"): drop them, keep the surname.
+        var parts = firstAuthor.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var surname = parts.Length > 1 && parts[^1].Length <= 3 && parts[^1].All(char.IsUpper)
+            ? string.Join(' ', parts[..^1])
+            : string.Join(' ', parts);
+        return year is null ? surname : string.Create(CultureInfo.InvariantCulture, $"{surname} {year}");
+    }
+
+    /// <summary>Two listed studies with the same label become "Chen 2016a" and "Chen 2016b", in id order.</summary>
+    private static List<SynthesisRow> Disambiguate(List<SynthesisRow> rows)
+    {
+        var seen = rows.GroupBy(r => r.Label, StringComparer.Ordinal).Where(g => g.Count() > 1)
+            .SelectMany(g => g.OrderBy(r => r.StudyId).Select((r, i) => (r.StudyId, Suffix: i < 26 ? ((char)('a' + i)).ToString() : $"-{i + 1}")))
+            .ToDictionary(x => x.StudyId, x => x.Suffix);
+        return seen.Count == 0 ? rows : rows.Select(r => seen.TryGetValue(r.StudyId, out var suffix) ? r with { Label = r.Label + suffix } : r).ToList();
     }
 
     /// <summary>For PASI-X the raw PASI of a single patient can also answer; a score measure always needs its threshold.</summary>
@@ -244,6 +325,7 @@ public static class SynthesisQueries
             OutcomeId = row.OutcomeId!.Value,
             Quote = "",
             Evidence = row.Evidence!,
+            Subgroup = row.Subgroup,
         };
     }
 
@@ -287,5 +369,7 @@ public static class SynthesisQueries
         public int? Responders { get; init; }
 
         public string? Evidence { get; init; }
+
+        public string? Subgroup { get; init; }
     }
 }
