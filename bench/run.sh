@@ -2,7 +2,8 @@
 # EvidenceApi read benchmark: our API against the reference peer (Platformatic DB) on the same database and data.
 #
 #   bench/run.sh              throughput: wrk, alternating targets, two rounds; cache on, then cache off vs bare Dapper
-#   bench/run.sh latency      single-client latency (p50/p95) of varied queries and of case report submissions, cache off
+#   bench/run.sh latency      single-client latency (p50/p95) of varied queries, case report submissions, the random-effects
+#                             synthesis and the forest plot (each against the request it adds to), cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #   bench/run.sh observability  cached by-id reads: observability off, metrics only, metrics and OTLP tracing (alternating rounds)
 #
@@ -58,7 +59,7 @@ wait_for() { for _ in $(seq 1 600); do curl -fs "$1" >/dev/null 2>&1 && return 0
 
 start_api() { # $1 = cache on|off
   ConnectionStrings__Evidence="$cs" Database__SeedOnStartup=false ReadCache__Enabled=$([ "$1" = on ] && echo true || echo false) \
-    Protection__WritesPerMinute=${BENCH_WRITES_PER_MINUTE:-1000000} \
+    Protection__WritesPerMinute=${BENCH_WRITES_PER_MINUTE:-1000000} Protection__ExpensiveReadsPerMinute=${BENCH_EXPENSIVE_READS_PER_MINUTE:-1000000} \
     Logging__LogLevel__Default=Warning urls=$ours dotnet "$api_dll" >"$results/api-$1.log" 2>&1 &
   api_pid=$!
   pids+=("$api_pid")

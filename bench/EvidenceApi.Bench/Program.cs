@@ -10,7 +10,7 @@ using Npgsql;
 //   db-stop DIR             stop it
 //   generate CS N [SEED]    fill the database CS with N synthetic studies (binary COPY)
 //   bare CS URL             serve the same rows with bare Dapper queries (the cache-off baseline)
-//   latency URL N CS        single-client latency of varied queries, N samples each
+//   latency URL N CS        single-client latency of varied queries, N samples each (the heaviest synthesis at most 100)
 //   load URL SECONDS CONNECTIONS CS   mixed reads and submissions, then a count check of every 201
 //   otlp-sink URL           accept OTLP over HTTP and discard it, counting exports (GET /counts)
 return args switch
@@ -119,6 +119,9 @@ static async Task<int> LatencyAsync(string baseUrl, int samples, string connecti
 
     PrintRow("case report submission", submitTimings, submitErrors);
     await contributor.RemoveAsync(connection);
+
+    // The meta-analysis and the forest plot, each against the request it adds to.
+    await SynthesisLatency.RunAsync(client, connection, samples);
     return 0;
 }
 
