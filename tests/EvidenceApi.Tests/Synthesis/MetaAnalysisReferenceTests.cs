@@ -19,7 +19,8 @@ public sealed class MetaAnalysisReferenceTests
 {
     private const double FourDecimals = 0.00005;
 
-    private static void Near(double expected, double? actual, string what) =>
+    /// <summary>Agreement to 4 decimals: |difference| &lt; 0.00005.</summary>
+    internal static void Near(double expected, double? actual, string what) =>
         Assert.True(actual is { } a && Math.Abs(a - expected) < FourDecimals, $"{what}: expected {expected}, got {actual}");
 
     private static (double[] Values, double[] Variances) Scale(string scale, params (int X, int N)[] counts)

@@ -10,7 +10,6 @@ namespace EvidenceApi.Tests.Synthesis;
 /// </summary>
 public sealed class SynthesisMetaAnalysisTests(SynthesisMetaAnalysisTests.Api api) : IClassFixture<SynthesisMetaAnalysisTests.Api>
 {
-    private const double FourDecimals = 0.00005;
     private readonly HttpClient client = api.CreateClient();
 
     public sealed class Api : EvidenceApiFactory
@@ -22,8 +21,7 @@ public sealed class SynthesisMetaAnalysisTests(SynthesisMetaAnalysisTests.Api ap
         }
     }
 
-    private static void Near(double expected, double? actual, string what) =>
-        Assert.True(actual is { } a && Math.Abs(a - expected) < FourDecimals, $"{what}: expected {expected}, got {actual}");
+    private static void Near(double expected, double? actual, string what) => MetaAnalysisReferenceTests.Near(expected, actual, what);
 
     private async Task<SynthesisResult> SynthesiseAsync(string query) =>
         await (await client.GetAsync("/v1/synthesis?measure=clinical_response&" + query)).ShouldBeOkAsync<SynthesisResult>();
