@@ -76,6 +76,15 @@ public sealed record EvidenceFilter
     public SqlFilter ForStudies(SqlFilter filter) =>
         ApplyToStudy(filter).WhenStudyIntervention(Product, CellSource, Route, Donor);
 
+    /// <summary>
+    /// For an analysis over every study in scope (synthesis): the same studies as <see cref="ForStudies"/>, with the
+    /// intervention criteria as one EXISTS over the interventions instead of the study's summary columns, so that the
+    /// scope can be found from indexes without reading each (wide) study row.
+    /// </summary>
+    public SqlFilter ForStudiesByInterventions(SqlFilter filter) => ApplyToStudy(filter)
+        .WhenIntervention(Product, CellSource, Route, Donor,
+            conditions => $"EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = s.id AND {conditions})");
+
     /// <summary>For a list of interventions (alias <c>i</c>, joined to its study <c>s</c>): the intervention itself must match.</summary>
     public SqlFilter ForInterventions(SqlFilter filter) => ApplyToStudy(filter)
         .WhenIn(Paging.SplitList(Product), "Products", "i.product")

@@ -72,7 +72,7 @@ public static class SynthesisQueries
         var measure = query.Measure!;
         var (scoreMeasure, threshold) = ResponseDefinition(measure, query.Threshold);
         var designs = Paging.SplitList(evidence.Design);
-        var filter = evidence.ForStudies(new SqlFilter());
+        var filter = evidence.ForStudiesByInterventions(new SqlFilter());
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
 
         var (connection, transaction) = await Database.EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
