@@ -20,6 +20,7 @@ public sealed class ForestPlotTests(ForestPlotTests.Api api) : IClassFixture<For
         {
             await base.InitializeAsync();
             await SeedAsync(MetaAnalysisSeeds.Files());
+            await SeedAsync(MetaAnalysisSeeds.ManyFiles());
         }
     }
 
@@ -199,6 +200,37 @@ public sealed class ForestPlotTests(ForestPlotTests.Api api) : IClassFixture<For
             request.Headers.TryAddWithoutValidation("Accept", accept);
             Assert.Equal(expected, (await client.SendAsync(request)).Content.Headers.ContentType?.MediaType);
         }
+    }
+
+    [Fact]
+    public async Task Forest_FixedEffect_HasNoPredictionIntervalNorTau2()
+    {
+        var (_, root) = await ForestAsync(Query(MetaAnalysisSeeds.ZerosAndOnes, "&model=fixed"));
+        var texts = Texts(root);
+        Assert.Contains("Fixed-effect model (5 studies)", texts, StringComparison.Ordinal);
+        Assert.Contains("0.69 [0.57; 0.79]", texts, StringComparison.Ordinal);
+        var heterogeneity = Assert.Single(root.Descendants(Svg + "text"), t => (string?)t.Attribute("class") == "heterogeneity").Value;
+        Assert.Equal("Heterogeneity: high (I² = 92%, Q = 52.67 on 4 df, p < 0.001)", heterogeneity);
+        Assert.Contains("Fixed effect: one true proportion is assumed for every study", texts, StringComparison.Ordinal);
+        Assert.DoesNotContain(root.Descendants(Svg + "g"), g => (string?)g.Attribute("class") == "prediction");
+    }
+
+    [Fact]
+    public async Task Forest_OfMoreStudiesThanItDraws_DrawsThoseWithMostWeightAndSaysHowManyMore()
+    {
+        var (_, root) = await ForestAsync(Query(MetaAnalysisSeeds.Many));
+        var labels = root.Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "study")
+            .Select(g => g.Element(Svg + "title")!.Value.Split(':')[0]).ToList();
+        Assert.Equal(ForestPlot.MaxStudies, labels.Count);
+        Assert.DoesNotContain(labels, l => l.StartsWith("Small", StringComparison.Ordinal));
+        Assert.Contains("Random-effects model (105 studies)", Texts(root), StringComparison.Ordinal);
+        Assert.Contains("The 100 studies with most weight are drawn; 5 more are pooled but not drawn", Texts(root), StringComparison.Ordinal);
+        Assert.Contains("5 further studies are pooled but not drawn.", root.Element(Svg + "desc")!.Value, StringComparison.Ordinal);
+
+        // The JSON lists its rows by id as before, with every study's weight.
+        var json = await JsonAsync(Query(MetaAnalysisSeeds.Many, "&model=random"));
+        Assert.Equal((105, 105, 0), (json.Studies, json.Rows.Count, json.RowsOmitted));
+        Assert.All(json.Rows.Where(r => r.Assessed == 2), r => Assert.True(r.Weight < json.Rows.Where(x => x.Assessed == 20).Min(x => x.Weight)));
     }
 
     [Fact]

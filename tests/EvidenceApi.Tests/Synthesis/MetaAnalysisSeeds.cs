@@ -54,10 +54,22 @@ public static class MetaAnalysisSeeds
     /// <summary>D6 of the reference script: one study, 7/9.</summary>
     public static readonly Study[] D6 = [new("metaprop-d6-only", "Solo S", 2020, 7, 9, [CordIv])];
 
-    /// <summary>The seed files of all three data sets, one per study.</summary>
+    public const string Many = "metaprop many";
+
+    /// <summary>More studies than a forest plot draws: 100 of 12/20 and 5 small ones of 1/2, which weigh least.</summary>
+    public static readonly Study[] ManyStudies =
+    [
+        .. Enumerable.Range(1, 100).Select(i => new Study($"metaprop-many-{i:000}", $"Many {i:000}", 2000 + (i % 20), 12, 20, [CordIv])),
+        .. Enumerable.Range(1, 5).Select(i => new Study($"metaprop-small-{i}", $"Small {i}", 2020, 1, 2, [CordIv])),
+    ];
+
+    /// <summary>The seed files of the three reference data sets, one per study.</summary>
     public static Dictionary<string, string> Files() =>
         D1.Select(s => (s, ZerosAndOnes)).Concat(D3.Select(s => (s, Subgroups))).Concat(D6.Select(s => (s, OneStudy)))
             .ToDictionary(x => $"{x.s.Key}.json", x => File(x.s, x.Item2));
+
+    /// <summary>The seed files of <see cref="ManyStudies"/>.</summary>
+    public static Dictionary<string, string> ManyFiles() => ManyStudies.ToDictionary(s => $"{s.Key}.json", s => File(s, Many));
 
     private static string File(Study study, string condition)
     {
