@@ -29,7 +29,7 @@ public static class BareEndpoints
         app.MapGet("/bare/studies/{id:long}", async (long id) =>
         {
             await using var connection = await dataSource.OpenConnectionAsync();
-            await using var grid = await connection.QueryMultipleAsync(StudyQueries.StudyById, new { Id = id });
+            await using var grid = await connection.QueryMultipleAsync(StudyQueries.StudiesByIds, new { Ids = new[] { id } });
             var study = (await grid.ReadAsync()).Select(ToDictionary).SingleOrDefault();
             if (study is null)
             {

@@ -8,6 +8,7 @@ using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 
 namespace EvidenceApi.Outcomes;
 
@@ -104,25 +105,40 @@ public static class OutcomesEndpoints
     private static async Task<Results<Ok<Page<OutcomeListItem>>, CsvResult>> ListOutcomes(
         [AsParameters] EvidenceFilter evidence, [AsParameters] OutcomeListQuery query, HttpContext context, ReadDataSource reads, CancellationToken cancellationToken)
     {
-        var filter = evidence.ForOutcomes(new SqlFilter())
-            .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
-            .WhenIn(Paging.SplitList(query.Measure), "Measures", "o.measure")
-            .WhenIn(Paging.SplitList(query.Evidence), "Evidence", "o.evidence")
-            .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
-            .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks");
         if (CsvResult.Requested(context, query))
         {
-            return filter.Export(reads.Source, ExportSql, query.Limit, "outcomes.csv");
+            return Filter(evidence, query).Export(reads.Source, ExportSql, query.Limit, "outcomes.csv");
         }
 
-        var page = await IdKeysetPage.QueryAsync(
-            reads.Source, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
+        return TypedResults.Ok(await ListAsync(reads.Source, evidence, query, cancellationToken));
+    }
+
+    /// <summary>One page of outcomes with their study and intervention, ordered by id.</summary>
+    public static Task<Page<OutcomeListItem>> ListAsync(NpgsqlDataSource dataSource, EvidenceFilter evidence, OutcomeListQuery query, CancellationToken cancellationToken) =>
+        QueryAsync(dataSource, Filter(evidence, query), query, cancellationToken);
+
+    /// <summary>One outcome with its study and intervention.</summary>
+    public static async Task<OutcomeListItem?> FindAsync(NpgsqlDataSource dataSource, long id, CancellationToken cancellationToken)
+    {
+        var query = new OutcomeListQuery { Limit = 1, IncludeTotal = false };
+        var page = await QueryAsync(dataSource, new SqlFilter().When(id, "Id", "o.id = @Id"), query, cancellationToken);
+        return page.Items.SingleOrDefault();
+    }
+
+    private static SqlFilter Filter(EvidenceFilter evidence, OutcomeListQuery query) => evidence.ForOutcomes(new SqlFilter())
+        .When(query.StudyId, "StudyId", "o.study_id = @StudyId")
+        .WhenIn(Paging.SplitList(query.Measure), "Measures", "o.measure")
+        .WhenIn(Paging.SplitList(query.Evidence), "Evidence", "o.evidence")
+        .When(query.MinWeeks, "MinWeeks", "o.timepoint_weeks >= @MinWeeks")
+        .When(query.MaxWeeks, "MaxWeeks", "o.timepoint_weeks <= @MaxWeeks");
+
+    private static Task<Page<OutcomeListItem>> QueryAsync(NpgsqlDataSource dataSource, SqlFilter filter, OutcomeListQuery query, CancellationToken cancellationToken) =>
+        IdKeysetPage.QueryAsync(
+            dataSource, ListSql, CountSql, filter, "o.id", query.Limit, query.Offset, query.Cursor, query.IncludeTotal,
             (connection, command) => connection.QueryAsync<OutcomeItem, StudyReference, InterventionItem?, OutcomeListItem>(
                 command,
                 (outcome, study, intervention) => new OutcomeListItem { Outcome = outcome, Study = study, Intervention = intervention },
                 splitOn: "id,id"),
             item => item.Outcome.Id,
             cancellationToken);
-        return TypedResults.Ok(page);
-    }
 }

@@ -160,6 +160,9 @@ public sealed record StudyDetail
 
     public string? Summary { get; init; }
 
+    /// <summary>When the study, its interventions, outcomes, review links or source last changed.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
     public SourceDetail? Source { get; init; }
 
     public IReadOnlyList<InterventionItem> Interventions { get; init; } = [];

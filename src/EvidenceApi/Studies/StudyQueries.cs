@@ -38,29 +38,36 @@ public static class StudyQueries
         s.intervention_count, s.outcome_count, s.included_study_count
         """;
 
-    internal const string StudyById = """
+    /// <summary>
+    /// Studies by id with everything known about them, one result set per part. Read for one study by <c>GET /v1/studies/{id}</c>
+    /// and for a page of studies at a time by the FHIR facade and its bulk export.
+    /// </summary>
+    internal const string StudiesByIds = """
         SELECT s.id, s.key, s.title, s.design, s.status, s.condition, s.condition_subtype, s.country, s.participants,
                s.age_min, s.age_max, s.age_mean, s.male_count, s.female_count, s.population_description,
-               s.follow_up_weeks, s.summary
-        FROM studies s WHERE s.id = @Id;
+               s.follow_up_weeks, s.summary, greatest(s.updated_at, src.updated_at) AS updated_at
+        FROM studies s LEFT JOIN sources src ON src.id = s.source_id WHERE s.id = ANY(@Ids) ORDER BY s.id;
 
-        SELECT src.id, src.title, src.authors, src.journal, src.year, src.volume, src.issue, src.pages,
+        SELECT s.id AS study_id, src.id, src.title, src.authors, src.journal, src.year, src.volume, src.issue, src.pages,
                src.doi, src.pmid, src.registry_id, src.url
-        FROM sources src JOIN studies s ON s.source_id = src.id WHERE s.id = @Id;
+        FROM sources src JOIN studies s ON s.source_id = src.id WHERE s.id = ANY(@Ids);
 
         SELECT i.id, i.study_id, i.key, i.product, i.cell_source, i.donor, i.route, i.dose_value, i.dose_unit, i.dose_text,
                i.administrations, i.schedule, i.cotreatment, i.description
-        FROM interventions i WHERE i.study_id = @Id ORDER BY i.id;
+        FROM interventions i WHERE i.study_id = ANY(@Ids) ORDER BY i.study_id, i.id;
 
         SELECT o.id, o.study_id, o.intervention_id, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value,
                o.unit, o.scale_max, o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
-        FROM outcomes o WHERE o.study_id = @Id ORDER BY o.timepoint_weeks NULLS LAST, o.id;
+        FROM outcomes o WHERE o.study_id = ANY(@Ids) ORDER BY o.study_id, o.timepoint_weeks NULLS LAST, o.id;
 
-        SELECT r.review_study_id = @Id AS is_included, s.id, s.key, s.title, s.design, s.year, s.participants
-        FROM review_inclusions r
-        JOIN studies s ON s.id = CASE WHEN r.review_study_id = @Id THEN r.included_study_id ELSE r.review_study_id END
-        WHERE r.review_study_id = @Id OR r.included_study_id = @Id
-        ORDER BY s.year NULLS LAST, s.id;
+        SELECT r.review_study_id AS owner_id, true AS is_included, s.id, s.key, s.title, s.design, s.year, s.participants
+        FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id
+        WHERE r.review_study_id = ANY(@Ids)
+        UNION ALL
+        SELECT r.included_study_id, false, s.id, s.key, s.title, s.design, s.year, s.participants
+        FROM review_inclusions r JOIN studies s ON s.id = r.review_study_id
+        WHERE r.included_study_id = ANY(@Ids)
+        ORDER BY year NULLS LAST, id;
         """;
 
     public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
@@ -181,7 +188,8 @@ public static class StudyQueries
 
     private static string EffectiveSort(StudyListQuery query) => query.Sort ?? (string.IsNullOrWhiteSpace(query.Q) ? "-year" : "-relevance");
 
-    private static async Task<Page<StudySummary>> ListPageAsync(NpgsqlConnection connection, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
+    /// <summary>One page of the list on an open connection (inside its transaction, if it has one).</summary>
+    public static async Task<Page<StudySummary>> ListPageAsync(NpgsqlConnection connection, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
     {
         var limit = query.Limit ?? Paging.DefaultLimit;
         var (sql, parameters) = ListCommand(evidence, query, export: false);
@@ -216,35 +224,53 @@ public static class StudyQueries
             ? number
             : await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
                 "SELECT id FROM studies WHERE key = @Key", new { Key = idOrKey }, cancellationToken: cancellationToken));
-        if (id is null)
+        return id is null ? null : (await FindManyAsync(connection, [id.Value], cancellationToken)).SingleOrDefault();
+    }
+
+    /// <summary>The studies with these ids (those that exist), in id order, each with everything known about it.</summary>
+    public static async Task<IReadOnlyList<StudyDetail>> FindManyAsync(NpgsqlConnection connection, long[] ids, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
+    {
+        if (ids.Length == 0)
         {
-            return null;
+            return [];
         }
 
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(StudyById, new { Id = id }, cancellationToken: cancellationToken));
-        var study = await results.ReadSingleOrDefaultAsync<StudyDetail>();
-        if (study is null)
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(StudiesByIds, new { Ids = ids }, transaction, cancellationToken: cancellationToken));
+        var studies = (await results.ReadAsync<StudyDetail>()).AsList();
+        if (studies.Count == 0)
         {
-            return null;
+            return [];
         }
 
-        var source = await results.ReadSingleOrDefaultAsync<SourceDetail>();
-        var interventions = (await results.ReadAsync<InterventionItem>()).ToList();
-        var outcomes = (await results.ReadAsync<OutcomeItem>()).ToList();
-        var links = (await results.ReadAsync<LinkRow>()).ToList();
-        return study with
+        var sources = (await results.ReadAsync<SourceRow>()).ToDictionary(r => r.StudyId);
+        var interventions = (await results.ReadAsync<InterventionItem>()).ToLookup(i => i.StudyId);
+        var outcomes = (await results.ReadAsync<OutcomeItem>()).ToLookup(o => o.StudyId);
+        var links = (await results.ReadAsync<LinkRow>()).ToLookup(l => l.OwnerId);
+        return studies.Select(study => study with
         {
-            Source = source,
-            Interventions = interventions,
-            Outcomes = outcomes,
-            IncludedStudies = links.Where(l => l.IsIncluded).Select(l => l.Reference()).ToList(),
-            IncludedInReviews = links.Where(l => !l.IsIncluded).Select(l => l.Reference()).ToList(),
-        };
+            Source = sources.TryGetValue(study.Id, out var source) ? source.Detail() : null,
+            Interventions = interventions[study.Id].ToList(),
+            Outcomes = outcomes[study.Id].ToList(),
+            IncludedStudies = links[study.Id].Where(l => l.IsIncluded).Select(l => l.Reference()).ToList(),
+            IncludedInReviews = links[study.Id].Where(l => !l.IsIncluded).Select(l => l.Reference()).ToList(),
+        }).ToList();
     }
 
     private static SqlFilter Filter(EvidenceFilter evidence, StudyListQuery query) => evidence.ForStudies(new SqlFilter())
         .When(query.Q?.Trim(), "Q", "s.search_vector @@ websearch_to_tsquery('english', @Q)")
-        .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures");
+        .WhenOverlaps(Paging.SplitList(query.Measure), "Measures", "s.measures")
+        .When(StudyListQuery.ParseIds(query.Id), "Ids", "s.id = ANY(@Ids)")
+        // Any identifier of the study: its key, or the DOI (case-insensitive), PMID or registry id of its source (each indexed).
+        .When(query.Identifier?.Trim(), "Identifier",
+            "(s.key = @Identifier OR s.source_id = ANY(ARRAY(SELECT src.id FROM sources src " +
+            "WHERE lower(src.doi) = lower(@Identifier) OR src.pmid = @Identifier OR src.registry_id = @Identifier)))")
+        // Title prefix, case-insensitive: the trigram index on titles answers LIKE patterns.
+        .When(query.Title is { } title && !string.IsNullOrWhiteSpace(title) ? LikePrefix(title.Trim()) : null, "TitlePrefix", "s.title ILIKE @TitlePrefix")
+        .When(query.UpdatedSince, "UpdatedSince",
+            "(s.updated_at > @UpdatedSince OR EXISTS (SELECT 1 FROM sources src WHERE src.id = s.source_id AND src.updated_at > @UpdatedSince))");
+
+    private static string LikePrefix(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     private static object CursorValue(JsonElement? value, Type type)
     {
@@ -266,9 +292,11 @@ public static class StudyQueries
         }
     }
 
-    /// <summary>A review link: the other study, and whether it is one the review covered.</summary>
+    /// <summary>A review link of the study <see cref="OwnerId"/>: the other study, and whether it is one the review covered.</summary>
     private sealed record LinkRow
     {
+        public long OwnerId { get; init; }
+
         public bool IsIncluded { get; init; }
 
         public long Id { get; init; }
@@ -284,6 +312,42 @@ public static class StudyQueries
         public int? Participants { get; init; }
 
         public StudyReference Reference() => new() { Id = Id, Key = Key, Title = Title, Design = Design, Year = Year, Participants = Participants };
+    }
+
+    /// <summary>A study's source, with the study it was read for.</summary>
+    private sealed record SourceRow
+    {
+        public long StudyId { get; init; }
+
+        public long Id { get; init; }
+
+        public required string Title { get; init; }
+
+        public string[] Authors { get; init; } = [];
+
+        public string? Journal { get; init; }
+
+        public int? Year { get; init; }
+
+        public string? Volume { get; init; }
+
+        public string? Issue { get; init; }
+
+        public string? Pages { get; init; }
+
+        public string? Doi { get; init; }
+
+        public string? Pmid { get; init; }
+
+        public string? RegistryId { get; init; }
+
+        public string? Url { get; init; }
+
+        public SourceDetail Detail() => new()
+        {
+            Id = Id, Title = Title, Authors = Authors, Journal = Journal, Year = Year, Volume = Volume, Issue = Issue, Pages = Pages,
+            Doi = Doi, Pmid = Pmid, RegistryId = RegistryId, Url = Url,
+        };
     }
 
     private sealed record SortRow

@@ -69,15 +69,19 @@ public static class VocabulariesEndpoints
         return group;
     }
 
-    private static async Task<Ok<Vocabularies>> GetVocabularies(ReadDataSource reads, CancellationToken cancellationToken)
+    private static async Task<Ok<Vocabularies>> GetVocabularies(ReadDataSource reads, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await LoadAsync(reads.Source, cancellationToken));
+
+    /// <summary>Every controlled vocabulary, from the lookup tables (donors, a CHECK constraint, from code).</summary>
+    public static async Task<Vocabularies> LoadAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var connection = await reads.Source.OpenConnectionAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, cancellationToken: cancellationToken));
         var designs = (await results.ReadAsync<Term>()).ToList();
         var products = (await results.ReadAsync<Term>()).ToList();
         var cellSources = (await results.ReadAsync<Term>()).ToList();
         var routes = (await results.ReadAsync<Term>()).ToList();
         var measures = (await results.ReadAsync<MeasureTerm>()).ToList();
-        return TypedResults.Ok(new Vocabularies(designs, products, cellSources, DonorTerms, routes, measures));
+        return new Vocabularies(designs, products, cellSources, DonorTerms, routes, measures);
     }
 }
