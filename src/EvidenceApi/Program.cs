@@ -4,6 +4,7 @@ using EvidenceApi.Caching;
 using EvidenceApi.CaseReports;
 using EvidenceApi.Commands;
 using EvidenceApi.Database;
+using EvidenceApi.Fhir;
 using EvidenceApi.Http;
 using EvidenceApi.Interventions;
 using EvidenceApi.Observability;
@@ -59,7 +60,7 @@ builder.Services.AddProtection(builder.Configuration);
 builder.Services.AddResponseCompression(options =>
 {
     options.EnableForHttps = true;
-    options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain", "image/svg+xml"];
+    options.MimeTypes = ["application/json", "application/problem+json", "text/csv", "text/plain", "image/svg+xml", FhirJson.ContentType];
 });
 builder.Services.Configure<BrotliCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);
 builder.Services.Configure<GzipCompressionProviderOptions>(options => options.Level = CompressionLevel.Fastest);
@@ -69,6 +70,9 @@ builder.Services.AddHostedService(provider => provider.GetRequiredService<DataVe
 builder.Services.Configure<SubmissionOptions>(builder.Configuration.GetSection(SubmissionOptions.Section));
 builder.Services.AddSingleton<DuplicateTitleChecks>();
 builder.Services.AddHostedService(provider => provider.GetRequiredService<DuplicateTitleChecks>());
+builder.Services.AddSingleton<FhirContextFactory>();
+builder.Services.AddSingleton<FhirExportWorker>();
+builder.Services.AddHostedService(provider => provider.GetRequiredService<FhirExportWorker>());
 
 var app = builder.Build();
 if (embedded is not null)
@@ -123,6 +127,7 @@ app.MapSynthesis();
 app.MapStats();
 app.MapCaseReports();
 app.MapSubmissions();
+app.MapFhir();
 
 // Logged rather than printed, so that with JSON logs every line of output is JSON.
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -37,7 +37,7 @@ public sealed class ReadCacheMiddleware(
     // Requests for the same missing entry wait for the first one instead of all running the same query.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<CachedResponse?>> inFlight = new(StringComparer.Ordinal);
 
-    private VersionTags versionTags = new(0, "", "", "");
+    private VersionTags versionTags = new(0, "", "", "", "");
 
     // Not async: most requests are handed on or answered without waiting here, and need no state machine of their own.
     public Task InvokeAsync(HttpContext context)
@@ -48,7 +48,9 @@ public sealed class ReadCacheMiddleware(
             return next(context);
         }
 
-        if (request.Headers.ContainsKey(ApiKeys.ApiKeyDefaults.HeaderName) || request.Path.StartsWithSegments("/v1/submissions"))
+        // Bulk export jobs and files change with the job, not with the data version: never stored, never tagged.
+        if (request.Headers.ContainsKey(ApiKeys.ApiKeyDefaults.HeaderName) || request.Path.StartsWithSegments("/v1/submissions")
+            || request.Path.StartsWithSegments("/fhir/$export"))
         {
             context.Response.Headers.CacheControl = "private, no-store";
             return next(context);
@@ -56,11 +58,18 @@ public sealed class ReadCacheMiddleware(
 
         var csv = request.Query["format"] == "csv"
             || (StringValues(request.Query["format"]) is null && request.Headers.Accept.ToString().Contains(CsvResult.ContentType, StringComparison.OrdinalIgnoreCase));
-        var representation = csv ? Representation.Csv : ContentNegotiation.PrefersSvg(request) ? Representation.Svg : Representation.Json;
-        if (request.Path.StartsWithSegments("/v1"))
+        var fhir = request.Path.StartsWithSegments("/fhir");
+        var representation = fhir ? Representation.Fhir
+            : csv ? Representation.Csv
+            : ContentNegotiation.PrefersSvg(request) ? Representation.Svg : Representation.Json;
+        if (fhir || request.Path.StartsWithSegments("/v1"))
         {
-            // Answers here depend on Accept (CSV for lists, SVG for the synthesis), so shared caches must key on it too.
-            context.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
+            if (!fhir)
+            {
+                // Answers here depend on Accept (CSV for lists, SVG for the synthesis), so shared caches must key on it too.
+                context.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
+            }
+
             if (dataVersion.Current is { } version)
             {
                 return reads.HasReplicas ? ServeVersionedOnceReplayedAsync(context, version, representation) : ServeVersionedAsync(context, version, representation);
@@ -262,13 +271,16 @@ public sealed class ReadCacheMiddleware(
         response.Headers.CacheControl = PublicCacheControl;
     }
 
-    /// <summary>The version's ETag for one representation, made once per version rather than on every request.</summary>
+    /// <summary>
+    /// The version's ETag for one representation, made once per version rather than on every request. FHIR's is weak and
+    /// carries the bare version, as FHIR asks (ETag: W/"{meta.versionId}").
+    /// </summary>
     private string VersionTag(long version, Representation representation)
     {
         var tags = versionTags;
         if (tags.Version != version)
         {
-            tags = new VersionTags(version, $"\"v{version}\"", $"\"v{version}-csv\"", $"\"v{version}-svg\"");
+            tags = new VersionTags(version, $"\"v{version}\"", $"\"v{version}-csv\"", $"\"v{version}-svg\"", $"W/\"{version}\"");
             versionTags = tags;
         }
 
@@ -276,24 +288,32 @@ public sealed class ReadCacheMiddleware(
         {
             Representation.Csv => tags.Csv,
             Representation.Svg => tags.Svg,
+            Representation.Fhir => tags.Fhir,
             _ => tags.Json,
         };
     }
 
     private static string HashTag(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
 
+    /// <summary>If-None-Match compares weakly (RFC 9110): W/"5" and "5" match each other.</summary>
     private static bool Matches(HttpRequest request, string etag) =>
-        request.Headers.IfNoneMatch.Count > 0 && request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.Equals(etag, StringComparison.Ordinal));
+        request.Headers.IfNoneMatch.Count > 0 && request.GetTypedHeaders().IfNoneMatch.Any(tag =>
+            tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.Equals(etag.StartsWith("W/", StringComparison.Ordinal) ? etag[2..] : etag, StringComparison.Ordinal));
 
     private static string? StringValues(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values.ToString();
 
-    /// <summary>The request as the cache sees it: the path, and the query parameters sorted, so their order does not matter.</summary>
+    /// <summary>
+    /// The request as the cache sees it: the path, and the query parameters sorted, so their order does not matter. FHIR
+    /// answers hold absolute links (fullUrl, next), so for them the scheme and host are part of the key too; FHIR paths
+    /// keep their case (resource types and ids are case-sensitive).
+    /// </summary>
     private static string Key(HttpRequest request) =>
-        request.Path.Value?.TrimEnd('/').ToLowerInvariant() + "?" + string.Join('&', request.Query
+        (request.Path.StartsWithSegments("/fhir") ? $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value}" : request.Path.Value?.TrimEnd('/').ToLowerInvariant())
+        + "?" + string.Join('&', request.Query
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}"));
 
-    private sealed record VersionTags(long Version, string Json, string Csv, string Svg);
+    private sealed record VersionTags(long Version, string Json, string Csv, string Svg, string Fhir);
 
     /// <summary>One URL can answer in several representations; each has its own cache entry and ETag.</summary>
     private enum Representation
@@ -301,6 +321,7 @@ public sealed class ReadCacheMiddleware(
         Json,
         Csv,
         Svg,
+        Fhir,
     }
 
     private sealed record CachedResponse(long Version, string ContentType, string? Link, byte[] Body);

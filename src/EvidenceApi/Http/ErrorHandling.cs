@@ -42,6 +42,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
 
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        if (httpContext.Request.Path.StartsWithSegments("/fhir"))
+        {
+            // FHIR clients read errors as an OperationOutcome.
+            await Fhir.FhirErrors.Outcome(httpContext.Response.StatusCode, new Fhir.FhirErrors.Issue(
+                httpContext.Response.StatusCode >= 500 ? Hl7.Fhir.Model.OperationOutcome.IssueType.Exception : Hl7.Fhir.Model.OperationOutcome.IssueType.Invalid,
+                $"{problem.Title} {problem.Detail}".Trim())).ExecuteAsync(httpContext);
+            return true;
+        }
+
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
