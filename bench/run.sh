@@ -6,6 +6,7 @@
 #                             synthesis and the forest plot (each against the request it adds to), cache off
 #   bench/run.sh load         60 s of mixed traffic at 64 connections (90 % reads, 10 % submissions), then a count check
 #   bench/run.sh observability  cached by-id reads: observability off, metrics only, metrics and OTLP tracing (alternating rounds)
+#   bench/run.sh fhir         FHIR ResearchStudy read against /v1/studies/{id} (cache on and off), then a bulk export of everything
 #
 # Settings (environment): BENCH_STUDIES (1000000), BENCH_DURATION (10s), BENCH_WARMUP (20s, unrecorded, per request),
 # BENCH_CONNECTIONS (32), BENCH_HOT_SET (1000 ids), BENCH_OFF_ROUNDS (5: rounds of cache off against bare, medians printed),
@@ -215,6 +216,78 @@ if [ "$mode" = observability ]; then
     echo "OTLP sink received: $(curl -fs "$sink/counts")"
     echo "off instance /metrics: HTTP $(curl -s -o /dev/null -w '%{http_code}' "${target[off]}/metrics")"
   } | tee -a "$report"
+  echo
+  echo "Report: $report"
+  exit 0
+fi
+
+if [ "$mode" = fhir ]; then
+  # req/s of one wrk run: rps URL [lua args...]
+  rps() {
+    local url=$1; shift
+    if [ $# -gt 0 ]; then
+      wrk -t2 -c"$connections" -d"$duration" -s bench/wrk/random-id.lua "$url" -- "$@" 2>&1 | awk '/Requests\/sec/ {print $2}'
+    else
+      wrk -t2 -c"$connections" -d"$duration" "$url" 2>&1 | awk '/Requests\/sec/ {print $2}'
+    fi
+  }
+  {
+    echo "# FHIR facade, $(date -u +%F), $studies studies, wrk -t2 -c$connections -d$duration, $(nproc) cores"
+    echo
+    echo "Study by id from a hot set of $hot: /v1/studies/{id} against /fhir/ResearchStudy/{id}, alternating, ${BENCH_FHIR_ROUNDS:-3} rounds each."
+    echo "Targets: FHIR/v1 at least 0.90 with the cache on, at least 0.50 with it off."
+    echo
+    echo "| cache | round | /v1 req/s | FHIR req/s | FHIR/v1 |"
+    echo "|---|---:|---:|---:|---:|"
+  } | tee "$report"
+  for cache in on off; do
+    start_api "$cache"
+    first=$(hot_first)
+    for warm_url in /v1/studies/ /fhir/ResearchStudy/; do warm x ours "$ours" "$warm_url" "$first" "$hot"; done
+    ratios_list=""
+    for round in $(seq 1 "${BENCH_FHIR_ROUNDS:-3}"); do
+      v1=$(rps "$ours" /v1/studies/ "$first" "$hot")
+      fhir=$(rps "$ours" /fhir/ResearchStudy/ "$first" "$hot")
+      ratio=$(awk -v a="$fhir" -v b="$v1" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+      ratios_list+="$ratio "
+      echo "| $cache | $round | $v1 | $fhir | $ratio |" | tee -a "$report"
+    done
+    echo "| $cache | median | | | $(tr ' ' '\n' <<<"$ratios_list" | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') |" | tee -a "$report"
+    if [ "$cache" = off ]; then break; fi
+    stop_api
+  done
+
+  # Bulk export of everything, from the API started with the cache off: time, resources/s and the API's peak memory.
+  rm -f "$results/memory.txt"
+  sample_memory & pids+=($!)
+  started=$(date +%s.%N)
+  location=$(curl -fsS -D - -o /dev/null -H 'Prefer: respond-async' -H 'Accept: application/fhir+json' "$ours/fhir/\$export" \
+    | awk 'tolower($1) == "content-location:" { sub("\r", "", $2); print $2 }')
+  while :; do
+    code=$(curl -s -o "$results/manifest.json" -w '%{http_code}' "$location")
+    [ "$code" = 200 ] && break
+    [ "$code" = 202 ] || { echo "export failed with $code: $(cat "$results/manifest.json")" >&2; exit 1; }
+    sleep 1
+  done
+  exported=$(date +%s.%N)
+  total=$(grep -o '"count":[0-9]*' "$results/manifest.json" | awk -F: '{ n += $2 } END { print n }')
+  bytes=0
+  for url in $(grep -o '"url":"[^"]*"' "$results/manifest.json" | cut -d'"' -f4); do
+    bytes=$((bytes + $(curl -fsS "$url" | wc -c)))
+  done
+  downloaded=$(date +%s.%N)
+  {
+    echo
+    echo "Bulk export of every resource type:"
+    echo
+    echo "| resources | export s | resources/s | download s (uncompressed MB) | API max RSS MB |"
+    echo "|---:|---:|---:|---:|---:|"
+    awk -v n="$total" -v s="$started" -v e="$exported" -v d="$downloaded" -v b="$bytes" -v m="$(cat "$results/memory.txt" 2>/dev/null || echo ?)" \
+      'BEGIN { printf "| %d | %.1f | %.0f | %.1f (%.0f) | %s |\n", n, e - s, n / (e - s), d - e, b / 1048576, m }'
+    echo
+    grep -o '"type":"[^"]*","url":"[^"]*","count":[0-9]*' "$results/manifest.json" | sed -E 's/"type":"([^"]*)".*"count":([0-9]*)/- \1: \2/'
+  } | tee -a "$report"
+  curl -fsS -X DELETE "$location" >/dev/null
   echo
   echo "Report: $report"
   exit 0
