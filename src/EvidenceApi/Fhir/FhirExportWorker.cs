@@ -18,7 +18,7 @@ namespace EvidenceApi.Fhir;
 /// </summary>
 public sealed partial class FhirExportWorker(NpgsqlDataSource primary, ReadDataSource reads, ILogger<FhirExportWorker> logger) : BackgroundService
 {
-    private const int PageSize = 250;
+    private const int PageSize = 500;
     private const int PartBytes = 1024 * 1024;
     private const int MaxAttempts = 3;
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);

@@ -134,19 +134,32 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
     }
 
     [Theory]
-    [InlineData("/fhir/ResearchStudy?identifier=https://doi.org|10.1038/S41392-022-01059-Y", 1)]
-    [InlineData("/fhir/ResearchStudy?identifier=32386432", 1)]
-    [InlineData("/fhir/ResearchStudy?identifier=https://clinicaltrials.gov|NCT03745417", 1)]
-    [InlineData("/fhir/ResearchStudy?identifier=http://example.org/other|32386432", 0)]
-    [InlineData("/fhir/ResearchStudy?condition=http://snomed.info/sct|9014002&design=case_report", 5)]
-    [InlineData("/fhir/ResearchStudy?condition=http://snomed.info/sct|24079001", 0)]
-    [InlineData("/fhir/ResearchStudy?title=stem%20cell%20SECRETOME", 1)]
-    [InlineData("/fhir/ResearchStudy?_id=1,2", 2)]
-    public async Task ResearchStudySearch_FindsByIdentifierConditionTitleAndId(string url, int expected)
+    [InlineData("/fhir/ResearchStudy?identifier=https://doi.org|10.1038/S41392-022-01059-Y", "/v1/studies?identifier=10.1038/s41392-022-01059-y", 1)]
+    [InlineData("/fhir/ResearchStudy?identifier=32386432", "/v1/studies?identifier=32386432", 1)]
+    [InlineData("/fhir/ResearchStudy?identifier=https://clinicaltrials.gov|NCT03745417", "/v1/studies?identifier=NCT03745417", 1)]
+    [InlineData("/fhir/ResearchStudy?identifier=http://example.org/other|32386432", null, 0)]
+    [InlineData("/fhir/ResearchStudy?condition=http://snomed.info/sct|9014002&design=case_report", "/v1/studies?condition=psoriasis&design=case_report", null)]
+    [InlineData("/fhir/ResearchStudy?condition=psoriasis&product=exosomes", "/v1/studies?condition=psoriasis&product=exosomes", null)]
+    [InlineData("/fhir/ResearchStudy?condition=http://snomed.info/sct|24079001", null, 0)]
+    [InlineData("/fhir/ResearchStudy?title=stem%20cell%20SECRETOME", "/v1/studies?title=Stem%20cell%20secretome", 1)]
+    [InlineData("/fhir/ResearchStudy?_id=1,2", "/v1/studies?id=1,2", 2)]
+    public async Task ResearchStudySearch_FindsWhatV1Finds_ByIdentifierConditionTitleAndId(string url, string? v1Url, int? expected)
     {
-        var bundle = await FhirAsync<Bundle>(url);
-        Assert.Equal(expected, bundle.Total);
-        Assert.Equal(expected, bundle.Entry.Count);
+        var bundle = await FhirAsync<Bundle>(url + "&_count=200");
+        if (v1Url is not null)
+        {
+            var v1 = await V1Async<Page<StudySummary>>(v1Url + "&limit=200");
+            Assert.Equal(v1.Total, bundle.Total);
+            Assert.Equal(v1.Items.Select(s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(), bundle.Entry.Select(e => e.Resource!.Id).Order());
+            Assert.True(v1.Total > 0, $"{v1Url} should find something");
+        }
+
+        if (expected is not null)
+        {
+            Assert.Equal(expected, bundle.Total);
+        }
+
+        Assert.Equal(bundle.Total, bundle.Entry.Count);
     }
 
     [Theory]
