@@ -3,7 +3,7 @@
 
 -- A study's updated_at moves with any change to it or its children: interventions, outcomes and review links already
 -- rewrite the study's derived columns (db/0006_study_summary.sql), and that update now touches updated_at too.
-CREATE FUNCTION studies_touch() RETURNS trigger
+CREATE FUNCTION touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -13,19 +13,9 @@ END
 $$;
 
 CREATE TRIGGER studies_touch BEFORE UPDATE ON studies
-    FOR EACH ROW EXECUTE FUNCTION studies_touch();
-
-CREATE FUNCTION sources_touch() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END
-$$;
-
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE TRIGGER sources_touch BEFORE UPDATE ON sources
-    FOR EACH ROW EXECUTE FUNCTION sources_touch();
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 
 -- The time of the current data version: meta.lastUpdated of resources that are not one study's (code systems, syntheses).
 ALTER TABLE data_version ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();

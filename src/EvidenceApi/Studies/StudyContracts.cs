@@ -93,6 +93,9 @@ public sealed record StudyReference
 /// <summary>The publication or registry entry a study comes from.</summary>
 public sealed record SourceDetail
 {
+    /// <summary>The study it was read for, when several studies are read at once (not part of the answer).</summary>
+    internal long StudyId { get; init; }
+
     public long Id { get; init; }
 
     public required string Title { get; init; }

@@ -242,13 +242,13 @@ public static class StudyQueries
             return [];
         }
 
-        var sources = (await results.ReadAsync<SourceRow>()).ToDictionary(r => r.StudyId);
+        var sources = (await results.ReadAsync<SourceDetail>()).ToDictionary(r => r.StudyId);
         var interventions = (await results.ReadAsync<InterventionItem>()).ToLookup(i => i.StudyId);
         var outcomes = (await results.ReadAsync<OutcomeItem>()).ToLookup(o => o.StudyId);
         var links = (await results.ReadAsync<LinkRow>()).ToLookup(l => l.OwnerId);
         return studies.Select(study => study with
         {
-            Source = sources.TryGetValue(study.Id, out var source) ? source.Detail() : null,
+            Source = sources.GetValueOrDefault(study.Id),
             Interventions = interventions[study.Id].ToList(),
             Outcomes = outcomes[study.Id].ToList(),
             IncludedStudies = links[study.Id].Where(l => l.IsIncluded).Select(l => l.Reference()).ToList(),
@@ -312,42 +312,6 @@ public static class StudyQueries
         public int? Participants { get; init; }
 
         public StudyReference Reference() => new() { Id = Id, Key = Key, Title = Title, Design = Design, Year = Year, Participants = Participants };
-    }
-
-    /// <summary>A study's source, with the study it was read for.</summary>
-    private sealed record SourceRow
-    {
-        public long StudyId { get; init; }
-
-        public long Id { get; init; }
-
-        public required string Title { get; init; }
-
-        public string[] Authors { get; init; } = [];
-
-        public string? Journal { get; init; }
-
-        public int? Year { get; init; }
-
-        public string? Volume { get; init; }
-
-        public string? Issue { get; init; }
-
-        public string? Pages { get; init; }
-
-        public string? Doi { get; init; }
-
-        public string? Pmid { get; init; }
-
-        public string? RegistryId { get; init; }
-
-        public string? Url { get; init; }
-
-        public SourceDetail Detail() => new()
-        {
-            Id = Id, Title = Title, Authors = Authors, Journal = Journal, Year = Year, Volume = Volume, Issue = Issue, Pages = Pages,
-            Doi = Doi, Pmid = Pmid, RegistryId = RegistryId, Url = Url,
-        };
     }
 
     private sealed record SortRow

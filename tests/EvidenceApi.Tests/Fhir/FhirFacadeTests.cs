@@ -18,14 +18,7 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
     private const string Cheng = "cheng-2022-umsc-psoriasis-phase-1-2a";
     private readonly HttpClient client = api.CreateClient();
 
-    private async Task<T> FhirAsync<T>(string url, HttpStatusCode status = HttpStatusCode.OK) where T : Resource
-    {
-        var response = await client.GetAsync(url);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{url}: expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
-        return Assert.IsType<T>(FhirValidation.Parse<Resource>(body));
-    }
+    private Task<T> FhirAsync<T>(string url, HttpStatusCode status = HttpStatusCode.OK) where T : Resource => client.GetResourceAsync<T>(url, status);
 
     private async Task<T> V1Async<T>(string url) => await (await client.GetAsync(url)).ShouldBeOkAsync<T>();
 

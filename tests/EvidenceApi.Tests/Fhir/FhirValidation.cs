@@ -35,4 +35,14 @@ public static class FhirValidation
     }
 
     public static T Parse<T>(string json) where T : Resource => (T)Parser.DeserializeResource(json);
+
+    /// <summary>GETs a FHIR answer: asserts its status and content type, and parses it with the SDK as a <typeparamref name="T"/>.</summary>
+    public static async Task<T> GetResourceAsync<T>(this HttpClient client, string url, System.Net.HttpStatusCode status = System.Net.HttpStatusCode.OK) where T : Resource
+    {
+        var response = await client.GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{url}: expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        return Assert.IsAssignableFrom<T>(Parse<Resource>(body));
+    }
 }

@@ -110,14 +110,7 @@ public sealed class FhirValidationTests(EvidenceApiFactory api, ITestOutputHelpe
         Assert.All(warnings, w => Assert.Contains(ExplainedWarnings, e => w.Contains(e.Pattern, StringComparison.Ordinal)));
     }
 
-    private async Task<T> GetAsync<T>(string url, HttpStatusCode status = HttpStatusCode.OK) where T : Resource
-    {
-        var response = await client.GetAsync(url);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{url}: expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
-        return Assert.IsAssignableFrom<T>(FhirValidation.Parse<Resource>(body));
-    }
+    private Task<T> GetAsync<T>(string url, HttpStatusCode status = HttpStatusCode.OK) where T : Resource => client.GetResourceAsync<T>(url, status);
 
     /// <summary>A contributor's case report, published by a curator: it becomes a study like any other.</summary>
     private async Task<long> PublishCaseReportAsync()
