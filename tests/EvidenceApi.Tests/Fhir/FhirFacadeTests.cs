@@ -246,7 +246,7 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
         var noPrefer = await client.GetAsync("/fhir/$export");
         Assert.Equal(HttpStatusCode.BadRequest, noPrefer.StatusCode);
 
-        var manifest = await ExportAsync("/fhir/$export");
+        var (manifest, statusPath) = await ExportAsync("/fhir/$export");
         var studies = await api.QueryScalarAsync<long>("SELECT count(*) FROM studies");
         var outcomes = await api.QueryScalarAsync<long>("SELECT count(*) FROM outcomes");
         var files = manifest.GetProperty("output").EnumerateArray().ToDictionary(o => o.GetProperty("type").GetString()!, o => o);
@@ -263,14 +263,18 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
         // _type and _since: only studies changed after the instant, of the types asked for.
         var since = DateTimeOffset.UtcNow;
         await api.QueryScalarAsync<long>("UPDATE studies SET summary = summary || ' (revised)' WHERE key = @Key RETURNING id", new { Key = Cheng });
-        var changed = await ExportAsync($"/fhir/$export?_type=ResearchStudy,Observation&_since={Uri.EscapeDataString(since.ToString("O"))}");
+        var (changed, _) = await ExportAsync($"/fhir/$export?_type=ResearchStudy,Observation&_since={Uri.EscapeDataString(since.ToString("O"))}");
         var changedFiles = changed.GetProperty("output").EnumerateArray().ToDictionary(o => o.GetProperty("type").GetString()!, o => o.GetProperty("count").GetInt64());
         Assert.Equal(1, changedFiles["ResearchStudy"]);
         Assert.Equal(3, changedFiles["Observation"]);
         Assert.Equal(["ResearchStudy", "Observation"], changedFiles.Keys);
 
-        var status = changed.GetProperty("request").GetString()!;
-        Assert.Contains("_since", status, StringComparison.Ordinal);
+        Assert.Contains("_since", changed.GetProperty("request").GetString()!, StringComparison.Ordinal);
+
+        // A finished export is deleted with its files: its status and files are gone at once (never served from a cache).
+        Assert.Equal(HttpStatusCode.Accepted, (await client.DeleteAsync(statusPath)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(statusPath)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(new Uri(files["Observation"].GetProperty("url").GetString()!).PathAndQuery)).StatusCode);
 
         using var kickOff = new HttpRequestMessage(HttpMethod.Get, "/fhir/$export?_type=CodeSystem");
         kickOff.Headers.Add("Prefer", "respond-async");
@@ -296,7 +300,7 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
     }
 
     /// <summary>Kicks off an export and polls its status until the manifest (202 with X-Progress meanwhile).</summary>
-    private async Task<JsonElement> ExportAsync(string url)
+    private async Task<(JsonElement Manifest, string StatusPath)> ExportAsync(string url)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Add("Prefer", "respond-async");
@@ -310,7 +314,7 @@ public sealed class FhirFacadeTests(EvidenceApiFactory api) : IClassFixture<Evid
             if (poll.StatusCode == HttpStatusCode.OK)
             {
                 Assert.Equal("no-store", poll.Headers.CacheControl?.ToString());
-                return await poll.Content.ReadFromJsonAsync<JsonElement>();
+                return (await poll.Content.ReadFromJsonAsync<JsonElement>(), status);
             }
 
             Assert.Equal(HttpStatusCode.Accepted, poll.StatusCode);
