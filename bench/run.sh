@@ -54,7 +54,8 @@ cs=$("$tool" db-start "$db_dir")
 echo "$cs"
 "$tool" generate "$cs" "$studies"
 port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$cs")
-pg_url="postgres://evidence@127.0.0.1:$port/evidence_bench"
+password=$(sed -E 's/.*Password=([^;]+).*/\1/' <<<"$cs") # hexadecimal: safe in a URL
+pg_url="postgres://evidence:$password@127.0.0.1:$port/evidence_bench"
 
 wait_for() { for _ in $(seq 1 600); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "no answer from $1" >&2; return 1; }
 

@@ -44,8 +44,7 @@ static async Task<int> StartDatabaseAsync(string directory)
 static async Task<int> StopDatabaseAsync(string directory)
 {
     var binaries = EmbeddedPostgres.FindServerBinaries() ?? throw new InvalidOperationException("No PostgreSQL server binaries found.");
-    var server = await EmbeddedPostgres.StartAsync(binaries, directory, durable: false, Console.Error.WriteLine);
-    await server.StopAsync();
+    await EmbeddedPostgres.StopClusterAsync(binaries, directory);
     return 0;
 }
 

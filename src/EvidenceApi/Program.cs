@@ -20,9 +20,13 @@ using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.ResponseCompression;
-using Npgsql;
 
 var command = EvidenceCommand.Parse(args);
+if (command.ExitCode is { } parsed)
+{
+    return parsed;
+}
+
 // appsettings.json is read from beside the binary, so the API behaves the same from whatever directory it is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = command.HostArguments, ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5080");
@@ -34,13 +38,13 @@ try
 {
     embedded = await EvidenceDatabase.StartEmbeddedIfUnconfiguredAsync(builder.Configuration, Console.WriteLine);
 }
-catch (PostgresNotFoundException ex)
+catch (StartupException ex)
 {
     await Console.Error.WriteLineAsync(ex.Message);
-    return 2;
+    return ex.ExitCode;
 }
 
-builder.Services.AddEvidenceDatabase();
+builder.Services.AddEvidenceDatabase(embedded);
 builder.Services.AddSingleton<SeedLoader>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiKeyAuthentication();
@@ -83,11 +87,18 @@ if (embedded is not null)
 int? exitCode;
 try
 {
-    exitCode = await command.RunBeforeServingAsync(app, embedded is not null);
+    ListenAddresses.EnsureFree(app, command);
+    exitCode = await command.RunBeforeServingAsync(app, embedded);
 }
-catch (Exception ex) when (ex is SeedException or NpgsqlException or InvalidOperationException)
+catch (StartupException ex)
 {
     await Console.Error.WriteLineAsync(ex.Message);
+    exitCode = ex.ExitCode;
+}
+catch (Exception ex)
+{
+    // One paragraph, no stack trace: what failed, in the words of whatever failed.
+    await Console.Error.WriteLineAsync(command.CommandName is null ? $"EvidenceApi could not start: {ex.Message}" : ex.Message);
     exitCode = 1;
 }
 
@@ -117,7 +128,7 @@ app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = EvidenceDatabase.WriteHealthAsync });
 app.MapEvidenceMetrics();
 app.MapStudies();
 app.MapInterventions();
@@ -127,6 +138,7 @@ app.MapSynthesis();
 app.MapStats();
 app.MapCaseReports();
 app.MapSubmissions();
+app.MapKeys();
 app.MapFhir();
 
 // Logged rather than printed, so that with JSON logs every line of output is JSON.
@@ -136,7 +148,16 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var swaggerUi = $"{app.Urls.FirstOrDefault()}/swagger";
     LogServing(app.Logger, urls, swaggerUi);
 });
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    await Console.Error.WriteLineAsync($"EvidenceApi could not start: {ex.Message} Stop what listens there, or listen elsewhere with urls=http://127.0.0.1:PORT.");
+    return 2;
+}
+
 return 0;
 
 /// <summary>The entry point, visible to the integration tests.</summary>

@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
@@ -31,26 +29,6 @@ public sealed record Caller(long KeyId, string Role)
         user.FindFirstValue(ClaimTypes.Role) ?? "");
 }
 
-/// <summary>Issues and checks API keys. Only a SHA-256 hash of each key is stored; keys are random, so a fast hash suffices.</summary>
-public static class ApiKeyStore
-{
-    public static string NewKey(string role) =>
-        $"ek_{role[..3]}_{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}";
-
-    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-
-    /// <summary>Creates a key and returns it; it cannot be shown again.</summary>
-    public static async Task<string> CreateAsync(NpgsqlDataSource dataSource, string role, string name, CancellationToken cancellationToken = default)
-    {
-        var key = NewKey(role);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES (@Name, @Role, @Hash, @Prefix)",
-            new { Name = name, Role = role, Hash = Hash(key), Prefix = key[..10] }, cancellationToken: cancellationToken));
-        return key;
-    }
-}
-
 /// <summary>Authenticates the <c>X-Api-Key</c> header; answers 401 and 403 as problem details.</summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -60,7 +38,20 @@ public sealed class ApiKeyAuthenticationHandler(
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    private const string FindKey = "SELECT id, role FROM api_keys WHERE key_hash = @Hash AND revoked_at IS NULL";
+    // Read on every request that needs a key, so a revoked or expired key is refused at once by every instance. The last use
+    // is written at most once a minute per key (the condition is on the row being updated, so concurrent requests that
+    // wait for the same row lock re-check it and write nothing), not on every request.
+    private const string FindKey = """
+        WITH found AS (
+            SELECT id, role, revoked_at, expires_at FROM api_keys WHERE key_hash = @Hash
+        ), used AS (
+            UPDATE api_keys k SET last_used_at = now()
+            FROM found f
+            WHERE k.id = f.id AND f.revoked_at IS NULL AND (f.expires_at IS NULL OR f.expires_at > now())
+              AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        )
+        SELECT id, role, revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired FROM found
+        """;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -76,12 +67,19 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(Context.RequestAborted);
-        var found = await connection.QuerySingleOrDefaultAsync<(long Id, string Role)?>(
+        var found = await connection.QuerySingleOrDefaultAsync<(long Id, string Role, bool Revoked, bool? Expired)?>(
             new CommandDefinition(FindKey, new { Hash = ApiKeyStore.Hash(key) }, cancellationToken: Context.RequestAborted));
-        if (found is not { } row)
+        switch (found)
         {
-            return AuthenticateResult.Fail("The API key is not valid.");
+            case null:
+                return AuthenticateResult.Fail("The API key is not valid.");
+            case { Revoked: true }:
+                return AuthenticateResult.Fail("The API key has been revoked.");
+            case { Expired: true }:
+                return AuthenticateResult.Fail("The API key has expired.");
         }
+
+        var row = found.Value;
 
         var identity = new ClaimsIdentity(
             [new Claim(ApiKeyDefaults.KeyIdClaim, row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Role, row.Role)],
@@ -100,8 +98,10 @@ public sealed class ApiKeyAuthenticationHandler(
             ProblemDetails = new ProblemDetails
             {
                 Status = StatusCodes.Status401Unauthorized,
-                Title = result.Failure is null ? "An API key is required." : "The API key is not valid.",
-                Detail = $"Send your key in the {ApiKeyDefaults.HeaderName} header. Reads are public; writes need a key.",
+                Title = result.Failure?.Message ?? "An API key is required.",
+                Detail = result.Failure is null
+                    ? $"Send your key in the {ApiKeyDefaults.HeaderName} header. Reads are public; writes need a key."
+                    : "Ask a curator for a new key. Reads are public; writes need a key.",
             },
         });
     }

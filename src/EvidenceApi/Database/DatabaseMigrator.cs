@@ -9,8 +9,10 @@ public static class DatabaseMigrator
     // Any constant works; it only has to be the same for every instance of the API.
     private const long MigrationLockKey = 0x45766964656E6365;
 
-    /// <summary>Runs the migrations not yet applied and returns their names.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
+    private const string ResourcePrefix = "Migrations.";
+
+    /// <summary>Runs the migrations not yet applied and returns their names; tells <paramref name="log"/> what it does, if given.</summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         // With replicas in the connection string, migrations go to the primary only.
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -19,6 +21,14 @@ public static class DatabaseMigrator
             builder.TargetSessionAttributes = "primary";
             connectionString = builder.ConnectionString;
         }
+
+        // Most starts have nothing to apply: one query tells, without taking the lock or building DbUp's upgrader.
+        if (!await AnyPendingAsync(connectionString, cancellationToken))
+        {
+            return [];
+        }
+
+        log?.Invoke("Migrating the database");
 
         // Several instances may start together: one migrates while the others wait for it.
         await using var lockConnection = new NpgsqlConnection(connectionString);
@@ -33,7 +43,7 @@ public static class DatabaseMigrator
         {
             var upgrader = DeployChanges.To
                 .PostgresqlDatabase(connectionString)
-                .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith("Migrations.", StringComparison.Ordinal))
+                .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .WithVariablesDisabled()
                 // A migration may rebuild indexes over millions of rows.
@@ -47,13 +57,36 @@ public static class DatabaseMigrator
                 throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
             }
 
-            return result.Scripts.Select(script => script.Name["Migrations.".Length..]).ToList();
+            var applied = result.Scripts.Select(script => script.Name[ResourcePrefix.Length..]).ToList();
+            log?.Invoke(applied.Count == 0 ? "No migration to apply" : $"Applied migrations: {string.Join(", ", applied)}");
+            return applied;
         }
         finally
         {
             await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", lockConnection);
             release.Parameters.AddWithValue(MigrationLockKey);
             await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Whether a migration embedded in the assembly is missing from DbUp's journal (or the journal itself is).</summary>
+    private static async Task<bool> AnyPendingAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var embedded = typeof(DatabaseMigrator).Assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .ToList();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce(array_agg(scriptname), '{}') FROM schemaversions", connection);
+        try
+        {
+            var applied = (string[])(await command.ExecuteScalarAsync(cancellationToken))!;
+            return embedded.Except(applied, StringComparer.Ordinal).Any();
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return true;
         }
     }
 }

@@ -1,42 +1,66 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace EvidenceApi.Database;
 
 /// <summary>
-/// A private PostgreSQL cluster in a directory of its own, started with the server binaries found
-/// on the machine. Used when no connection string is configured, and by the tests.
+/// A private PostgreSQL cluster in a directory of its own, started with the server binaries found on the machine. Used when
+/// no connection string is configured, and by the tests. Its superuser has a generated password (SCRAM-SHA-256) kept in
+/// <c>password</c> beside the cluster, readable by its owner only. A process stops the server only if it started it:
+/// a command or a second instance that finds the server running uses it and leaves it running.
 /// </summary>
-public sealed class EmbeddedPostgres : IAsyncDisposable
+public sealed partial class EmbeddedPostgres : IAsyncDisposable
 {
     public const string UserName = "evidence";
     public const string DatabaseName = "evidence";
+    public const string PasswordFileName = "password";
 
     private readonly string binDirectory;
-    private readonly string dataDirectory;
     private readonly string? runAsUser;
+    private readonly string password;
+    private int startedHere;
     private int stopped;
 
-    private EmbeddedPostgres(string binDirectory, string rootDirectory, string? runAsUser, int port)
+    private EmbeddedPostgres(string binDirectory, string rootDirectory, string? runAsUser, string password, int port, bool startedHere)
     {
         this.binDirectory = binDirectory;
         RootDirectory = rootDirectory;
-        dataDirectory = Path.Combine(rootDirectory, "pgdata");
+        DataDirectory = Path.Combine(rootDirectory, "pgdata");
         this.runAsUser = runAsUser;
+        this.password = password;
         Port = port;
+        this.startedHere = startedHere ? 1 : 0;
     }
 
     public string RootDirectory { get; }
 
+    public string DataDirectory { get; }
+
     public int Port { get; }
+
+    /// <summary>The file holding the superuser's password (mode 0600, owned by the cluster's user).</summary>
+    public string PasswordFile => Path.Combine(RootDirectory, PasswordFileName);
+
+    /// <summary>The server's own log.</summary>
+    public string LogFile => Path.Combine(RootDirectory, "postgres.log");
+
+    /// <summary>True when this process started the server (and so stops it when it ends).</summary>
+    public bool StartedHere => Volatile.Read(ref startedHere) == 1;
+
+    /// <summary>The user the server runs as when this process is root (PostgreSQL refuses to run as root); null otherwise.</summary>
+    public static string? ClusterUser => Environment.IsPrivilegedProcess ? FindUnprivilegedUser() : null;
 
     public string ConnectionString(string database = DatabaseName) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
         Port = Port,
         Username = UserName,
+        Password = password,
         Database = database,
     }.ConnectionString;
 
@@ -70,35 +94,34 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the cluster under <paramref name="rootDirectory"/> on first use, starts it on a free
-    /// loopback port (or adopts the one already running there) and makes sure the database exists.
+    /// Creates the cluster under <paramref name="rootDirectory"/> on first use, starts it on a free loopback port (or uses the
+    /// one already running there, which it then leaves running) and makes sure the database exists. A cluster made with
+    /// trust authentication by an earlier version is given a password first.
     /// </summary>
     public static async Task<EmbeddedPostgres> StartAsync(
         string binDirectory, string rootDirectory, bool durable, Action<string> log, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(rootDirectory);
         rootDirectory = Path.GetFullPath(rootDirectory);
-        var runAsUser = Environment.IsPrivilegedProcess ? FindUnprivilegedUser() : null;
+        var runAsUser = ClusterUser;
         var dataDirectory = Path.Combine(rootDirectory, "pgdata");
-        var portFile = Path.Combine(rootDirectory, "port");
-
-        if (runAsUser is not null)
-        {
-            // initdb and postgres refuse to run as root: the cluster belongs to an unprivileged user.
-            await RunAsync("chown", ["-R", runAsUser, rootDirectory], null, cancellationToken);
-        }
+        var passwordFile = Path.Combine(rootDirectory, PasswordFileName);
+        await PrepareRootAsync(rootDirectory, runAsUser, cancellationToken);
 
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
-            log($"Creating a PostgreSQL cluster in {dataDirectory}");
-            var initdbArgs = new List<string> { "-D", dataDirectory, "-U", UserName, "-A", "trust", "-E", "UTF8", "--locale=C" };
+            log($"Creating a PostgreSQL cluster in {dataDirectory} (first run)");
+            await WritePasswordFileAsync(passwordFile, runAsUser, cancellationToken);
+            var initdbArgs = new List<string>
+            {
+                "-D", dataDirectory, "-U", UserName, "--auth=scram-sha-256", $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C",
+            };
             if (!durable)
             {
                 initdbArgs.Add("--no-sync");
             }
 
             await RunAsync(Path.Combine(binDirectory, "initdb"), initdbArgs, runAsUser, cancellationToken);
-            var settings = "\n# EvidenceApi embedded server\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n";
+            var settings = "\n# EvidenceApi embedded server\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\npassword_encryption = 'scram-sha-256'\n";
             if (!durable)
             {
                 settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
@@ -107,40 +130,45 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await File.AppendAllTextAsync(Path.Combine(dataDirectory, "postgresql.conf"), settings, cancellationToken);
         }
 
-        var pgCtl = Path.Combine(binDirectory, "pg_ctl");
-        var running = await RunAsync(pgCtl, ["status", "-D", dataDirectory], runAsUser, cancellationToken, throwOnError: false) == 0;
-        if (running && File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var runningPort))
+        var trusting = UsesTrust(dataDirectory);
+        if (!File.Exists(passwordFile))
         {
-            log($"Reusing the PostgreSQL server already running on port {runningPort}");
-            var adopted = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, runningPort);
-            await adopted.EnsureDatabaseAsync(cancellationToken);
-            return adopted;
+            if (!trusting)
+            {
+                throw new InvalidOperationException(
+                    $"The password of the embedded PostgreSQL cluster in {dataDirectory} is missing ({passwordFile} does not exist). " +
+                    $"Put the file back, or remove {rootDirectory} to start with a new cluster (its data is lost; see backup and restore).");
+            }
+
+            await WritePasswordFileAsync(passwordFile, runAsUser, cancellationToken);
         }
 
-        if (running)
+        var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
+        EmbeddedPostgres server;
+        if (FindRunningServer(dataDirectory) is { } running)
         {
-            await RunAsync(pgCtl, ["stop", "-D", dataDirectory, "-m", "fast", "-w"], runAsUser, cancellationToken, throwOnError: false);
+            log($"Using the PostgreSQL server already running on 127.0.0.1:{running.Port} (data in {dataDirectory}); it is left running");
+            server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, password, running.Port, startedHere: false);
+        }
+        else
+        {
+            // Keep the port of earlier runs when it is free, so that connection strings handed out stay valid.
+            var portFile = Path.Combine(rootDirectory, "port");
+            var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var previous) && IsFree(previous)
+                ? previous
+                : FindFreePort();
+            await File.WriteAllTextAsync(portFile, port.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, password, port, startedHere: false);
+            log($"Starting PostgreSQL on 127.0.0.1:{port} (data in {dataDirectory})");
+            await server.StartServerAsync(cancellationToken);
         }
 
-        // Keep the port of earlier runs when it is free, so that connection strings handed out stay valid.
-        var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var previous) && IsFree(previous)
-            ? previous
-            : FindFreePort();
-        await File.WriteAllTextAsync(portFile, port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
-        var logFile = Path.Combine(rootDirectory, "postgres.log");
-        await RunAsync(pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o", $"-p {port}"], runAsUser, cancellationToken);
-        log($"PostgreSQL started on 127.0.0.1:{port} (data in {dataDirectory})");
-
-        var server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, port);
-
-        // Connections pooled from an earlier life of this server on the same port are dead.
-        foreach (var database in new[] { "postgres", DatabaseName })
+        if (trusting)
         {
-            using var stale = new NpgsqlConnection(server.ConnectionString(database));
-            NpgsqlConnection.ClearPool(stale);
+            await server.RequirePasswordAsync(log, cancellationToken);
         }
 
-        await server.EnsureDatabaseAsync(cancellationToken);
+        await server.CreateDatabaseAsync(DatabaseName, cancellationToken);
         return server;
     }
 
@@ -151,31 +179,50 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public static async Task<EmbeddedPostgres> StartStandbyAsync(
         string binDirectory, string rootDirectory, EmbeddedPostgres primary, Action<string> log, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(rootDirectory);
         rootDirectory = Path.GetFullPath(rootDirectory);
-        var runAsUser = Environment.IsPrivilegedProcess ? FindUnprivilegedUser() : null;
-        if (runAsUser is not null)
-        {
-            await RunAsync("chown", ["-R", runAsUser, rootDirectory], null, cancellationToken);
-        }
-
+        var runAsUser = ClusterUser;
+        await PrepareRootAsync(rootDirectory, runAsUser, cancellationToken);
         var dataDirectory = Path.Combine(rootDirectory, "pgdata");
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
+            // The standby is a copy of the primary, roles and passwords included.
+            await WritePasswordFileAsync(Path.Combine(rootDirectory, PasswordFileName), runAsUser, cancellationToken, primary.password);
             log($"Cloning the primary on port {primary.Port} into a standby in {dataDirectory}");
             await RunAsync(Path.Combine(binDirectory, "pg_basebackup"),
-                ["-h", "127.0.0.1", "-p", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", UserName, "-D", dataDirectory, "-R", "-X", "stream", "-c", "fast"],
-                runAsUser, cancellationToken);
+                ["-h", "127.0.0.1", "-p", primary.Port.ToString(CultureInfo.InvariantCulture), "-U", UserName, "-D", dataDirectory, "-R", "-X", "stream", "-c", "fast"],
+                runAsUser, cancellationToken, environment: new Dictionary<string, string> { ["PGPASSWORD"] = primary.password });
         }
 
         return await StartAsync(binDirectory, rootDirectory, durable: false, log, cancellationToken);
     }
 
+    /// <summary>Stops the server of the cluster under <paramref name="rootDirectory"/>, whoever started it.</summary>
+    public static Task StopClusterAsync(string binDirectory, string rootDirectory) =>
+        RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", Path.Combine(Path.GetFullPath(rootDirectory), "pgdata"), "-m", "fast", "-w", "-t", "30"],
+            ClusterUser, CancellationToken.None, throwOnError: false);
+
+    /// <summary>True when the server's postmaster process is alive.</summary>
+    public bool IsRunning() => FindRunningServer(DataDirectory) is not null;
+
+    /// <summary>
+    /// Starts the server again after it stopped (or died) under a running API, on the same port, so the connection string
+    /// stays valid. Does nothing when it is running. Throws with the reason when it cannot start.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        if (IsRunning())
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref stopped, 0);
+        await StartServerAsync(cancellationToken);
+    }
+
     /// <summary>Creates a database if it does not exist.</summary>
     public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await OpenWhenAcceptingAsync(ConnectionString("postgres"), cancellationToken);
         await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection))
         {
             exists.Parameters.AddWithValue(name);
@@ -190,15 +237,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Stops the server, if this process started it; a server found running is left running for whoever started it.</summary>
     public async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref stopped, 1) == 1)
+        if (!StartedHere || Interlocked.Exchange(ref stopped, 1) == 1)
         {
             return;
         }
 
         NpgsqlConnection.ClearAllPools();
-        await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
+        await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
     }
 
     /// <summary>Stops the server the way a crash would (immediate mode: no checkpoint, recovery on the next start).</summary>
@@ -206,12 +254,226 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         Interlocked.Exchange(ref stopped, 1);
         NpgsqlConnection.ClearAllPools();
-        await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", dataDirectory, "-m", "immediate", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
+        await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", DataDirectory, "-m", "immediate", "-w", "-t", "30"], runAsUser, CancellationToken.None, throwOnError: false);
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    private Task EnsureDatabaseAsync(CancellationToken cancellationToken) => CreateDatabaseAsync(DatabaseName, cancellationToken);
+    /// <summary>
+    /// Whether <paramref name="runAsUser"/> can reach <paramref name="directory"/> once it is created and given to it: it
+    /// needs to pass through every folder above it, which a private home folder (mode 0700) does not allow.
+    /// </summary>
+    public static async Task<bool> CanReachAsync(string directory, string runAsUser, CancellationToken cancellationToken = default)
+    {
+        var existing = Path.GetDirectoryName(Path.GetFullPath(directory));
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            existing = Path.GetDirectoryName(existing);
+        }
+
+        return existing is null || await RunAsync("test", ["-x", existing], runAsUser, cancellationToken, throwOnError: false) == 0;
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        var port = Port.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {port}"], runAsUser, cancellationToken);
+        }
+        catch (InvalidOperationException) when (FindRunningServer(DataDirectory)?.Port == Port)
+        {
+            // Another process started it at the same moment: use theirs.
+            return;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidOperationException($"PostgreSQL did not start: {ex.Message} {LastLogLines()}".Trim(), ex);
+        }
+
+        Interlocked.Exchange(ref startedHere, 1);
+
+        // Connections pooled from an earlier life of this server on the same port are dead.
+        foreach (var database in new[] { "postgres", DatabaseName })
+        {
+            using var stale = new NpgsqlConnection(ConnectionString(database));
+            NpgsqlConnection.ClearPool(stale);
+        }
+    }
+
+    /// <summary>
+    /// An earlier version created the cluster with trust authentication: any local user could connect as its superuser.
+    /// Sets the generated password, then requires it (scram-sha-256) for every connection.
+    /// </summary>
+    private async Task RequirePasswordAsync(Action<string> log, CancellationToken cancellationToken)
+    {
+        var withoutPassword = new NpgsqlConnectionStringBuilder(ConnectionString("postgres")) { Password = null }.ConnectionString;
+        await using (var connection = await OpenWhenAcceptingAsync(withoutPassword, cancellationToken))
+        {
+            // ALTER ROLE takes no parameters; the password is hexadecimal, made by this code.
+            await using var command = new NpgsqlCommand(
+                $"SET password_encryption = 'scram-sha-256'; ALTER ROLE \"{UserName}\" PASSWORD '{password}'", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        var lines = (await File.ReadAllLinesAsync(hba, cancellationToken))
+            .Select(line => line.TrimStart().StartsWith('#') ? line : TrustMethod().Replace(line, "scram-sha-256"));
+        await File.WriteAllLinesAsync(hba, lines, cancellationToken);
+        await using (var connection = new NpgsqlConnection(ConnectionString("postgres")))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+            await reload.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        log($"The embedded cluster accepted connections without a password; it now requires the one in {PasswordFile}");
+    }
+
+    /// <summary>Opens a connection, waiting while the server is still starting (crash recovery can take a while).</summary>
+    private static async Task<NpgsqlConnection> OpenWhenAcceptingAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var connection = new NpgsqlConnection(connectionString);
+            try
+            {
+                await connection.OpenAsync(cancellationToken);
+                return connection;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CannotConnectNow && DateTime.UtcNow < deadline)
+            {
+                await connection.DisposeAsync();
+                await Task.Delay(200, cancellationToken);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static bool UsesTrust(string dataDirectory)
+    {
+        var hba = Path.Combine(dataDirectory, "pg_hba.conf");
+        return File.Exists(hba) && File.ReadLines(hba).Any(line => !line.TrimStart().StartsWith('#') && TrustMethod().IsMatch(line));
+    }
+
+    [GeneratedRegex(@"(?<=\s)trust(?=\s|$)")]
+    private static partial Regex TrustMethod();
+
+    /// <summary>The cluster's folder: private to the user the server runs as.</summary>
+    private static async Task PrepareRootAsync(string rootDirectory, string? runAsUser, CancellationToken cancellationToken)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(rootDirectory);
+            return;
+        }
+
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(rootDirectory, Private);
+        if (runAsUser is not null)
+        {
+            // initdb and postgres refuse to run as root: the cluster belongs to an unprivileged user.
+            await RunAsync("chown", ["-R", runAsUser, rootDirectory], null, cancellationToken);
+        }
+
+        File.SetUnixFileMode(rootDirectory, Private);
+    }
+
+    private static async Task WritePasswordFileAsync(string path, string? runAsUser, CancellationToken cancellationToken, string? password = null)
+    {
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var writer = new StreamWriter(path, options))
+        {
+            await writer.WriteLineAsync(password ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        }
+
+        if (runAsUser is not null)
+        {
+            await RunAsync("chown", [runAsUser, path], null, cancellationToken);
+        }
+    }
+
+    /// <summary>The postmaster's pid and port from postmaster.pid, when that process is alive.</summary>
+    private static (int Pid, int Port)? FindRunningServer(string dataDirectory)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(Path.Combine(dataDirectory, "postmaster.pid"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return lines.Length >= 4
+            && int.TryParse(lines[0], CultureInfo.InvariantCulture, out var pid)
+            && int.TryParse(lines[3], CultureInfo.InvariantCulture, out var port)
+            && IsPostgresAlive(pid)
+            ? (pid, port)
+            : null;
+    }
+
+    /// <summary>
+    /// A killed postmaster leaves postmaster.pid behind, and where nothing reaps it, a zombie: alive means a process with
+    /// that pid exists, is a postgres and is not a zombie.
+    /// </summary>
+    private static bool IsPostgresAlive(int pid)
+    {
+        var stat = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat";
+        if (Directory.Exists("/proc/self"))
+        {
+            try
+            {
+                // pid (comm) state ...
+                var text = File.ReadAllText(stat);
+                var open = text.IndexOf('(', StringComparison.Ordinal);
+                var close = text.LastIndexOf(')');
+                var name = text[(open + 1)..close];
+                var state = text[(close + 2)..].FirstOrDefault();
+                return name.StartsWith("postgres", StringComparison.Ordinal) && state is not ('Z' or 'X');
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private string LastLogLines()
+    {
+        try
+        {
+            var tail = File.ReadLines(LogFile).TakeLast(5).ToList();
+            return tail.Count == 0 ? "" : $"The end of its log ({LogFile}): {string.Join(" | ", tail)}";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
 
     private static string FindUnprivilegedUser()
     {
@@ -242,41 +504,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<int> RunAsync(
-        string fileName, IReadOnlyList<string> arguments, string? runAsUser, CancellationToken cancellationToken, bool throwOnError = true)
-    {
-        var startInfo = new ProcessStartInfo
-        {
-            FileName = runAsUser is null ? fileName : "runuser",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            // The server must not inherit the API's working directory, which the cluster user may not read.
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        if (runAsUser is not null)
-        {
-            foreach (var arg in new[] { "-u", runAsUser, "--", fileName })
-            {
-                startInfo.ArgumentList.Add(arg);
-            }
-        }
-
-        foreach (var arg in arguments)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (throwOnError && process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"{Path.GetFileName(fileName)} exited with code {process.ExitCode}: {(await stderr).Trim()} {(await stdout).Trim()}");
-        }
-
-        return process.ExitCode;
-    }
+    private static Task<int> RunAsync(
+        string fileName, IReadOnlyList<string> arguments, string? runAsUser, CancellationToken cancellationToken,
+        bool throwOnError = true, IReadOnlyDictionary<string, string>? environment = null) =>
+        ClientPrograms.RunAsync(fileName, arguments, environment, cancellationToken, runAsUser, throwOnError);
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using EvidenceApi.Commands;
 using EvidenceApi.Observability;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -45,8 +46,6 @@ public sealed class DatabaseOptions
     public bool ServerJit { get; set; }
 }
 
-public sealed class PostgresNotFoundException(string message) : Exception(message);
-
 /// <summary>Where public reads go: a hot standby when replicas are configured, else the one database.</summary>
 /// <param name="Source">The data source for reads.</param>
 /// <param name="HasReplicas">True when reads may be served by a standby that lags behind the primary.</param>
@@ -60,8 +59,9 @@ public static class EvidenceDatabase
     public const string ConnectionStringName = "Evidence";
 
     /// <summary>
-    /// Uses <c>ConnectionStrings:Evidence</c> when set; otherwise starts the embedded PostgreSQL under
-    /// <c>.data/</c> and points the connection string at it. Returns the embedded server, if started.
+    /// Uses <c>ConnectionStrings:Evidence</c> when set; otherwise starts (or joins) the embedded PostgreSQL and points the
+    /// connection string at it. Returns the embedded server, if used. A failure is a <see cref="StartupException"/>: one
+    /// paragraph that names the fix.
     /// </summary>
     public static async Task<EmbeddedPostgres?> StartEmbeddedIfUnconfiguredAsync(IConfiguration configuration, Action<string> log)
     {
@@ -72,29 +72,62 @@ public static class EvidenceDatabase
 
         var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var binaries = EmbeddedPostgres.FindServerBinaries(options.PostgresBinDirectory)
-            ?? throw new PostgresNotFoundException(
+            ?? throw new StartupException(
                 """
                 No database is configured and no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found.
                 Either install PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql)
                 and run again, set Database__PostgresBinDirectory to the folder holding them, or point the API at a
                 running server: ConnectionStrings__Evidence="Host=localhost;Username=...;Password=...;Database=evidence".
-                """);
+                """,
+                exitCode: 2);
 
-        var dataDirectory = options.DataDirectory ?? Path.Combine(FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), ".data");
-        var server = await EmbeddedPostgres.StartAsync(binaries, dataDirectory, durable: true, log);
+        var dataDirectory = await EmbeddedClusterLocation.ResolveAsync(options.DataDirectory, log);
+        EmbeddedPostgres server;
+        try
+        {
+            server = await EmbeddedPostgres.StartAsync(binaries, dataDirectory, durable: true, log);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or NpgsqlException)
+        {
+            throw new StartupException(
+                $"The embedded PostgreSQL in {dataDirectory} could not be started: {ex.Message} " +
+                "Set Database__DataDirectory to another folder to start a new cluster there, or point the API at your own server " +
+                "with ConnectionStrings__Evidence.",
+                exitCode: 1,
+                ex);
+        }
+
         configuration[$"ConnectionStrings:{ConnectionStringName}"] = server.ConnectionString();
         return server;
     }
 
-    public static IServiceCollection AddEvidenceDatabase(this IServiceCollection services)
+    /// <summary>The data sources and the readiness check; with the embedded server, also its supervisor.</summary>
+    public static IServiceCollection AddEvidenceDatabase(this IServiceCollection services, EmbeddedPostgres? embedded)
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.AddSingleton(provider => Build(provider));
         services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Primary);
         services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Reads);
-        services.AddHealthChecks()
+        var checks = services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        if (embedded is not null)
+        {
+            services.AddSingleton(embedded);
+            services.AddSingleton<EmbeddedPostgresSupervisor>();
+            services.AddHostedService(provider => provider.GetRequiredService<EmbeddedPostgresSupervisor>());
+            checks.Add(new HealthCheckRegistration(
+                "embedded-postgres", provider => provider.GetRequiredService<EmbeddedPostgresSupervisor>(), HealthStatus.Unhealthy, ["ready"]));
+        }
+
         return services;
+    }
+
+    /// <summary>The readiness answer: <c>Healthy</c>, or <c>Unhealthy</c> followed by the reasons, one per line.</summary>
+    public static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var reasons = report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => e.Description).OfType<string>().Distinct();
+        return context.Response.WriteAsync(string.Join('\n', new[] { report.Status.ToString() }.Concat(reasons)));
     }
 
     /// <summary>
@@ -152,19 +185,6 @@ public static class EvidenceDatabase
         await connection.ExecuteAsync(new CommandDefinition(
             $"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {seconds * 1000}", transaction: transaction, cancellationToken: cancellationToken));
         return (connection, transaction);
-    }
-
-    private static string? FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EvidenceApi.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
     }
 }
 

@@ -2,9 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace EvidenceApi.Seeding;
 
-/// <summary>One seed file: a source and the studies it reports (format in seeds/README.md).</summary>
+/// <summary>
+/// One seed file: a source and the studies it reports (format in seeds/README.md). The source is null only for an unpublished
+/// case contributed through the API, as export-seeds writes it.
+/// </summary>
 public sealed record SeedFile(
-    [property: JsonRequired] SeedSource Source,
+    [property: JsonRequired] SeedSource? Source,
     [property: JsonRequired] IReadOnlyList<SeedStudy> Studies);
 
 public sealed record SeedSource(

@@ -9,7 +9,7 @@ public sealed partial class SeedFileValidator : AbstractValidator<SeedFile>
 {
     public SeedFileValidator()
     {
-        RuleFor(f => f.Source).SetValidator(new SeedSourceValidator());
+        RuleFor(f => f.Source!).SetValidator(new SeedSourceValidator()).When(f => f.Source is not null);
         RuleFor(f => f.Studies).NotEmpty().WithMessage("A seed file must hold at least one study.");
         RuleForEach(f => f.Studies).SetValidator(new SeedStudyValidator());
         RuleFor(f => f.Studies)

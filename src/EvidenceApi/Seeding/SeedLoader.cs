@@ -49,8 +49,9 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
             throw new SeedException([$"{directory}: the seed directory does not exist."]);
         }
 
-        var files = Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal).ToList();
-        var parsed = ParseAll(files);
+        var files = Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal)
+            .Select(SeedFileBytes.Read)
+            .ToList();
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -60,7 +61,9 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
                 new CommandDefinition("SELECT name, sha256 FROM seed_files", transaction: transaction, cancellationToken: cancellationToken)))
             .ToDictionary(row => row.Name, row => row.Sha256, StringComparer.Ordinal);
 
-        var changed = parsed.Where(p => !loadedHashes.TryGetValue(p.Name, out var hash) || hash != p.Sha256).ToList();
+        // Only files that changed since they were loaded are parsed and checked: a start-up with nothing new reads no JSON.
+        // A changed file whose study key another file holds is refused by the writer (SeedConflictException).
+        var changed = ParseAll(files.Where(f => !loadedHashes.TryGetValue(f.Name, out var hash) || hash != f.Sha256).ToList());
         var writer = new SeedWriter(connection, transaction, cancellationToken);
         var errors = new List<string>();
         var studyIds = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -123,22 +126,20 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
         await transaction.CommitAsync(cancellationToken);
         return new SeedReport(
             changed.Count,
-            parsed.Count - changed.Count,
+            files.Count - changed.Count,
             changed.Sum(f => f.Content.Studies.Count),
             changed.Sum(f => f.Content.Studies.Sum(s => s.Interventions?.Count ?? 0)),
             changed.Sum(f => f.Content.Studies.Sum(s => s.Outcomes?.Count ?? 0)),
             inclusions);
     }
 
-    private static List<ParsedSeedFile> ParseAll(IReadOnlyList<string> files)
+    private static List<ParsedSeedFile> ParseAll(IReadOnlyList<SeedFileBytes> files)
     {
         var errors = new List<string>();
         var parsed = new List<ParsedSeedFile>();
         var validator = new SeedFileValidator();
-        foreach (var path in files)
+        foreach (var (name, sha256, bytes) in files)
         {
-            var name = Path.GetFileName(path);
-            var bytes = File.ReadAllBytes(path);
             SeedFile? content;
             try
             {
@@ -160,7 +161,7 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
             errors.AddRange(result.Errors.Select(e => $"{name}: $.{e.PropertyName}: {e.ErrorMessage}"));
             if (result.IsValid)
             {
-                parsed.Add(new ParsedSeedFile(name, Convert.ToHexStringLower(SHA256.HashData(bytes)), content));
+                parsed.Add(new ParsedSeedFile(name, sha256, content));
             }
         }
 
@@ -190,6 +191,15 @@ public sealed class SeedLoader(NpgsqlDataSource dataSource)
         PostgresErrorCodes.CheckViolation => $"a value breaks the database rule {ex.ConstraintName}.",
         _ => ex.MessageText,
     };
+
+    private sealed record SeedFileBytes(string Name, string Sha256, byte[] Bytes)
+    {
+        public static SeedFileBytes Read(string path)
+        {
+            var bytes = File.ReadAllBytes(path);
+            return new SeedFileBytes(Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes);
+        }
+    }
 
     private sealed record ParsedSeedFile(string Name, string Sha256, SeedFile Content);
 }

@@ -21,15 +21,23 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
         RETURNING id
         """;
 
-    private const string FindStudyOwner = "SELECT source_id FROM studies WHERE key = @Key";
+    // A source made through the API (a published case report) that this file describes: the file takes it over.
+    private const string AdoptSource = """
+        UPDATE sources src SET seed_file = @SeedFile
+        FROM studies s
+        WHERE s.source_id = src.id AND s.key = ANY(@Keys) AND src.seed_file IS NULL
+          AND NOT EXISTS (SELECT 1 FROM sources other WHERE other.seed_file = @SeedFile)
+        """;
+
+    private const string FindStudyOwner = "SELECT seed_file FROM studies WHERE key = @Key";
 
     private const string UpsertStudy = """
         INSERT INTO studies (key, source_id, title, design, status, condition, condition_subtype, country, participants,
-                             age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary)
+                             age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary, seed_file)
         VALUES (@Key, @SourceId, @Title, @Design, @Status, @Condition, @ConditionSubtype, @Country, @Participants,
-                @AgeMin, @AgeMax, @AgeMean, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary)
+                @AgeMin, @AgeMax, @AgeMean, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary, @SeedFile)
         ON CONFLICT (key) DO UPDATE SET
-            source_id = excluded.source_id, title = excluded.title, design = excluded.design, status = excluded.status,
+            source_id = excluded.source_id, seed_file = excluded.seed_file, title = excluded.title, design = excluded.design, status = excluded.status,
             condition = excluded.condition, condition_subtype = excluded.condition_subtype, country = excluded.country,
             participants = excluded.participants, age_min = excluded.age_min, age_max = excluded.age_max,
             age_mean = excluded.age_mean, male_count = excluded.male_count, female_count = excluded.female_count,
@@ -43,7 +51,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
         DELETE FROM interventions WHERE study_id = @StudyId;
         """;
 
-    private const string DeleteStudiesNoLongerInFile = "DELETE FROM studies WHERE source_id = @SourceId AND NOT (key = ANY(@Keys))";
+    private const string DeleteStudiesNoLongerInFile = "DELETE FROM studies WHERE seed_file = @SeedFile AND NOT (key = ANY(@Keys))";
 
     private const string ReplaceInclusions = """
         DELETE FROM review_inclusions WHERE review_study_id = @ReviewId;
@@ -56,31 +64,37 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
     /// <summary>Writes the source and its studies; returns the id of each study by key.</summary>
     public async Task<IReadOnlyList<(string Key, long Id)>> WriteSourceAsync(string seedFile, SeedFile file)
     {
-        var source = file.Source;
-        var sourceId = await connection.ExecuteScalarAsync<long>(Command(UpsertSource, new
+        var keys = file.Studies.Select(s => s.Key).ToArray();
+        long? sourceId = null;
+        if (file.Source is { } source)
         {
-            SeedFile = seedFile,
-            source.Title,
-            Authors = (source.Authors ?? []).ToArray(),
-            source.Journal,
-            source.Year,
-            source.Volume,
-            source.Issue,
-            source.Pages,
-            source.Doi,
-            source.Pmid,
-            source.RegistryId,
-            source.Url,
-        }));
+            await connection.ExecuteAsync(Command(AdoptSource, new { SeedFile = seedFile, Keys = keys }));
+            sourceId = await connection.ExecuteScalarAsync<long>(Command(UpsertSource, new
+            {
+                SeedFile = seedFile,
+                source.Title,
+                Authors = (source.Authors ?? []).ToArray(),
+                source.Journal,
+                source.Year,
+                source.Volume,
+                source.Issue,
+                source.Pages,
+                source.Doi,
+                source.Pmid,
+                source.RegistryId,
+                source.Url,
+            }));
+        }
 
         var written = new List<(string, long)>();
         for (var index = 0; index < file.Studies.Count; index++)
         {
             var study = file.Studies[index];
-            var owner = await connection.ExecuteScalarAsync<long?>(Command(FindStudyOwner, new { study.Key }));
-            if (owner is not null && owner != sourceId)
+            // A study loaded from another seed file is not this file's; one made through the API is taken over.
+            var owner = await connection.ExecuteScalarAsync<string?>(Command(FindStudyOwner, new { study.Key }));
+            if (owner is not null && owner != seedFile)
             {
-                throw new SeedConflictException($"$.studies[{index}].key: '{study.Key}' already belongs to another source.");
+                throw new SeedConflictException($"$.studies[{index}].key: '{study.Key}' already belongs to another source ({owner}).");
             }
 
             var studyId = await connection.ExecuteScalarAsync<long>(Command(UpsertStudy, new
@@ -102,6 +116,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
                 PopulationDescription = study.Population?.Description,
                 study.FollowUpWeeks,
                 study.Summary,
+                SeedFile = seedFile,
             }));
 
             await connection.ExecuteAsync(Command(DeleteStudyChildren, new { StudyId = studyId }));
@@ -151,11 +166,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
             written.Add((study.Key, studyId));
         }
 
-        await connection.ExecuteAsync(Command(DeleteStudiesNoLongerInFile, new
-        {
-            SourceId = sourceId,
-            Keys = file.Studies.Select(s => s.Key).ToArray(),
-        }));
+        await connection.ExecuteAsync(Command(DeleteStudiesNoLongerInFile, new { SeedFile = seedFile, Keys = keys }));
         return written;
     }
 

@@ -40,7 +40,7 @@ public sealed class ReplicaTests : IAsyncLifetime
     [Fact]
     public async Task Reads_AreServedByTheStandby_WritesByThePrimary_AndReadsSurviveTheStandbyGoing()
     {
-        var connectionString = $"Host=127.0.0.1:{primary.Server.Port},127.0.0.1:{standby.Port};Username={EmbeddedPostgres.UserName};Database={EmbeddedPostgres.DatabaseName}";
+        var connectionString = new NpgsqlConnectionStringBuilder(primary.ConnectionString) { Host = $"127.0.0.1:{primary.Server.Port},127.0.0.1:{standby.Port}" }.ConnectionString;
         await using var api = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Testing");

@@ -1,0 +1,158 @@
+using System.Data;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+
+namespace EvidenceApi.Seeding;
+
+/// <summary>What an export wrote.</summary>
+public sealed record SeedExportReport(int Files, int Studies, int Interventions, int Outcomes, IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped)
+{
+    public override string ToString() =>
+        $"Wrote {Files} seed files: {Studies} studies, {Interventions} interventions, {Outcomes} outcomes." +
+        (Removed.Count > 0 ? $" Removed seed files no longer in the database: {string.Join(", ", Removed)}." : "") +
+        (Skipped.Count > 0 ? $" Not exported (a seed file needs at least one study): {string.Join("; ", Skipped)}." : "");
+}
+
+/// <summary>
+/// Writes the whole evidence base back to seed files (the format of seeds/README.md), published submissions included, so
+/// curated work can be reviewed and versioned in git and moved between servers. One file per source, named as it was loaded
+/// (a source made through the API is named after its first study's key, e.g. <c>case-report-12.json</c>); a study without
+/// a source (an unpublished contributed case) gets a file of its own with <c>"source": null</c>. Loading the files into an
+/// empty database gives the same answers, ids aside (the loading database assigns them).
+/// </summary>
+public static class SeedExporter
+{
+    private static readonly JsonSerializerOptions WriteOptions = new(SeedLoader.JsonOptions)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private const string Sources = """
+        SELECT id, seed_file, title, authors, journal, year, volume, issue, pages, doi, pmid, registry_id, url FROM sources ORDER BY id
+        """;
+
+    private const string Studies = """
+        SELECT id, key, source_id, seed_file, title, design, status, condition, condition_subtype, country, participants,
+               age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary
+        FROM studies ORDER BY id
+        """;
+
+    private const string Interventions = """
+        SELECT id, study_id, key, product, cell_source, donor, route, dose_value, dose_unit, dose_text, administrations, schedule, cotreatment, description
+        FROM interventions ORDER BY id
+        """;
+
+    private const string Outcomes = """
+        SELECT o.study_id, i.key AS intervention_key, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value, o.unit, o.scale_max,
+               o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
+        FROM outcomes o LEFT JOIN interventions i ON i.id = o.intervention_id
+        ORDER BY o.id
+        """;
+
+    private const string Inclusions = """
+        SELECT r.review_study_id, s.key FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id ORDER BY r.review_study_id, s.id
+        """;
+
+    public static async Task<SeedExportReport> ExportAsync(NpgsqlDataSource dataSource, string directory, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        // One snapshot: the files describe the database at one moment, even while the API writes.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        CommandDefinition Query(string sql) => new(sql, transaction: transaction, cancellationToken: cancellationToken);
+        var sources = (await connection.QueryAsync<SourceRow>(Query(Sources))).ToList();
+        var studies = (await connection.QueryAsync<StudyRow>(Query(Studies))).ToList();
+        var interventions = (await connection.QueryAsync<InterventionRow>(Query(Interventions))).ToLookup(i => i.StudyId);
+        var outcomes = (await connection.QueryAsync<OutcomeRow>(Query(Outcomes))).ToLookup(o => o.StudyId);
+        var inclusions = (await connection.QueryAsync<(long ReviewStudyId, string Key)>(Query(Inclusions))).ToLookup(r => r.ReviewStudyId, r => r.Key);
+        await transaction.CommitAsync(cancellationToken);
+
+        var studiesBySource = studies.Where(s => s.SourceId is not null).ToLookup(s => s.SourceId!.Value);
+        var files = new List<(string Name, SeedFile File)>();
+        var skipped = new List<string>();
+        foreach (var source in sources)
+        {
+            var own = studiesBySource[source.Id].ToList();
+            if (own.Count == 0)
+            {
+                skipped.Add($"source {source.Id} \"{source.Title}\" has no study");
+                continue;
+            }
+
+            files.Add((source.SeedFile ?? $"{own[0].Key}.json", new SeedFile(source.ToSeed(), own.Select(s => s.ToSeed(interventions, outcomes, inclusions)).ToList())));
+        }
+
+        foreach (var study in studies.Where(s => s.SourceId is null))
+        {
+            files.Add((study.SeedFile ?? $"{study.Key}.json", new SeedFile(null, [study.ToSeed(interventions, outcomes, inclusions)])));
+        }
+
+        Directory.CreateDirectory(directory);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, file) in files)
+        {
+            // Names come from the database: keep them to plain file names in this folder, and distinct.
+            var safe = Path.GetFileName(name);
+            var unique = safe;
+            for (var n = 2; !written.Add(unique); n++)
+            {
+                unique = $"{Path.GetFileNameWithoutExtension(safe)}-{n}.json";
+            }
+
+            await File.WriteAllBytesAsync(Path.Combine(directory, unique), JsonSerializer.SerializeToUtf8Bytes(file, WriteOptions), cancellationToken);
+        }
+
+        // The folder mirrors the database: a seed file of a source that is gone would bring it back when loaded.
+        var removed = Directory.GetFiles(directory, "*.json").Select(Path.GetFileName).OfType<string>()
+            .Where(name => !written.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        foreach (var name in removed)
+        {
+            File.Delete(Path.Combine(directory, name));
+        }
+
+        return new SeedExportReport(
+            files.Count, studies.Count, studies.Sum(s => interventions[s.Id].Count()), studies.Sum(s => outcomes[s.Id].Count()), removed, skipped);
+    }
+
+    private sealed record SourceRow(
+        long Id, string? SeedFile, string Title, string[] Authors, string? Journal, int? Year, string? Volume, string? Issue, string? Pages,
+        string? Doi, string? Pmid, string? RegistryId, string? Url)
+    {
+        public SeedSource ToSeed() => new(Title, Authors, Journal, Year, Volume, Issue, Pages, Doi, Pmid, RegistryId, Url);
+    }
+
+    private sealed record StudyRow(
+        long Id, string Key, long? SourceId, string? SeedFile, string Title, string Design, string Status, string Condition, string? ConditionSubtype,
+        string? Country, int? Participants, decimal? AgeMin, decimal? AgeMax, decimal? AgeMean, int? MaleCount, int? FemaleCount,
+        string? PopulationDescription, decimal? FollowUpWeeks, string? Summary)
+    {
+        public SeedStudy ToSeed(ILookup<long, InterventionRow> interventions, ILookup<long, OutcomeRow> outcomes, ILookup<long, string> inclusions)
+        {
+            var population = new SeedPopulation(AgeMin, AgeMax, AgeMean, MaleCount, FemaleCount, PopulationDescription);
+            return new SeedStudy(
+                Key, Title, Design, Status, Condition, ConditionSubtype, Country, Participants,
+                population == new SeedPopulation(null, null, null, null, null, null) ? null : population,
+                FollowUpWeeks, Summary, inclusions[Id].ToList(),
+                interventions[Id].Select(i => i.ToSeed()).ToList(),
+                outcomes[Id].Select(o => o.ToSeed()).ToList());
+        }
+    }
+
+    private sealed record InterventionRow(
+        long Id, long StudyId, string Key, string Product, string CellSource, string Donor, string Route, decimal? DoseValue, string? DoseUnit,
+        string? DoseText, int? Administrations, string? Schedule, string? Cotreatment, string? Description)
+    {
+        public SeedIntervention ToSeed() => new(Key, Product, CellSource, Donor, Route, DoseValue, DoseUnit, DoseText, Administrations, Schedule, Cotreatment, Description);
+    }
+
+    private sealed record OutcomeRow(
+        long StudyId, string? InterventionKey, string Measure, string? Timepoint, decimal? TimepointWeeks, decimal? BaselineValue, decimal? Value,
+        string? Unit, decimal? ScaleMax, int? Assessed, int? Responders, string? Result, string Quote, string Evidence, string? SourceNote)
+    {
+        public SeedOutcome ToSeed() => new(
+            InterventionKey, Measure, Timepoint, TimepointWeeks, BaselineValue, Value, Unit, ScaleMax, Assessed, Responders, Result, Quote, Evidence, SourceNote);
+    }
+}
