@@ -93,7 +93,7 @@ public static class EvidenceDatabase
                 $"The embedded PostgreSQL in {dataDirectory} could not be started: {ex.Message} " +
                 "Set Database__DataDirectory to another folder to start a new cluster there, or point the API at your own server " +
                 "with ConnectionStrings__Evidence.",
-                exitCode: 1,
+                exitCode: ex is IOException or UnauthorizedAccessException ? 2 : 1,
                 ex);
         }
 
