@@ -116,8 +116,8 @@ public sealed class NewApiKeyValidator : AbstractValidator<NewApiKey>
 {
     public NewApiKeyValidator()
     {
-        RuleFor(k => k.Name).NotEmpty().WithMessage("Name whom the key is for.")
-            .Must(name => name!.Trim().Length is > 0 and <= 200).When(k => !string.IsNullOrEmpty(k.Name)).WithMessage("The name is 1 to 200 characters.");
+        RuleFor(k => k.Name).NotEmpty().WithMessage("Name whom the key is for.");
+        RuleFor(k => k.Name).MaximumLength(200).WithMessage("The name is 1 to 200 characters.");
         RuleFor(k => k.ExpiresInDays).InclusiveBetween(1, 3650).WithMessage("expiresInDays is between 1 and 3650; omit it for a key that does not expire.");
     }
 }

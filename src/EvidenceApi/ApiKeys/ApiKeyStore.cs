@@ -32,8 +32,11 @@ public abstract record RevokeResult
 /// </summary>
 public static class ApiKeyStore
 {
+    // Aliased to the property names, so the mapping does not depend on Dapper's global underscore setting (commands and
+    // tests use the store before the API has set it).
     internal const string ViewColumns = """
-        k.id, k.name, k.role, k.key_prefix AS prefix, k.created_at, k.expires_at, k.last_used_at, k.revoked_at,
+        k.id, k.name, k.role, k.key_prefix AS prefix, k.created_at AS createdat, k.expires_at AS expiresat,
+        k.last_used_at AS lastusedat, k.revoked_at AS revokedat,
         CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked' WHEN k.expires_at <= now() THEN 'expired' ELSE 'active' END AS status
         """;
 
@@ -73,7 +76,7 @@ public static class ApiKeyStore
 
     private const string CountSql = "SELECT count(*) FROM api_keys k {0}";
 
-    private const string EventColumns = "e.id, e.key_id, e.action, e.actor_key_id, e.actor, e.detail, e.reason, e.at";
+    private const string EventColumns = "e.id, e.key_id AS keyid, e.action, e.actor_key_id AS actorkeyid, e.actor, e.detail, e.reason, e.at";
 
     private const string EventsSql = $"""
         SELECT {EventColumns} FROM api_key_events e

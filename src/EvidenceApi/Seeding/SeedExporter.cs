@@ -30,30 +30,32 @@ public static class SeedExporter
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    // Columns are aliased to the records' names, so the mapping does not depend on Dapper's global underscore setting.
     private const string Sources = """
-        SELECT id, seed_file, title, authors, journal, year, volume, issue, pages, doi, pmid, registry_id, url FROM sources ORDER BY id
+        SELECT id, seed_file AS seedfile, title, authors, journal, year, volume, issue, pages, doi, pmid, registry_id AS registryid, url FROM sources ORDER BY id
         """;
 
     private const string Studies = """
-        SELECT id, key, source_id, seed_file, title, design, status, condition, condition_subtype, country, participants,
-               age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary
+        SELECT id, key, source_id AS sourceid, seed_file AS seedfile, title, design, status, condition, condition_subtype AS conditionsubtype, country, participants,
+               age_min AS agemin, age_max AS agemax, age_mean AS agemean, male_count AS malecount, female_count AS femalecount, population_description AS populationdescription, follow_up_weeks AS followupweeks, summary
         FROM studies ORDER BY id
         """;
 
     private const string Interventions = """
-        SELECT id, study_id, key, product, cell_source, donor, route, dose_value, dose_unit, dose_text, administrations, schedule, cotreatment, description
+        SELECT id, study_id AS studyid, key, product, cell_source AS cellsource, donor, route, dose_value AS dosevalue, dose_unit AS doseunit, dose_text AS dosetext, administrations, schedule, cotreatment, description
         FROM interventions ORDER BY id
         """;
 
     private const string Outcomes = """
-        SELECT o.study_id, i.key AS intervention_key, o.measure, o.timepoint, o.timepoint_weeks, o.baseline_value, o.value, o.unit, o.scale_max,
-               o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note
+        SELECT o.study_id AS studyid, i.key AS interventionkey, o.measure, o.timepoint, o.timepoint_weeks AS timepointweeks, o.baseline_value AS baselinevalue, o.value, o.unit, o.scale_max AS scalemax,
+               o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note AS sourcenote
         FROM outcomes o LEFT JOIN interventions i ON i.id = o.intervention_id
         ORDER BY o.id
         """;
 
     private const string Inclusions = """
-        SELECT r.review_study_id, s.key FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id ORDER BY r.review_study_id, s.id
+        SELECT r.review_study_id AS reviewstudyid, s.key FROM review_inclusions r JOIN studies s ON s.id = r.included_study_id
+        ORDER BY r.review_study_id, s.id
         """;
 
     public static async Task<SeedExportReport> ExportAsync(NpgsqlDataSource dataSource, string directory, CancellationToken cancellationToken = default)
