@@ -119,18 +119,77 @@ public static class SeedExporter
             files.Count, studies.Count, studies.Sum(s => interventions[s.Id].Count()), studies.Sum(s => outcomes[s.Id].Count()), removed, skipped);
     }
 
-    private sealed record SourceRow(
-        long Id, string? SeedFile, string Title, string[] Authors, string? Journal, int? Year, string? Volume, string? Issue, string? Pages,
-        string? Doi, string? Pmid, string? RegistryId, string? Url)
+    private sealed record SourceRow
     {
+        public long Id { get; init; }
+
+        public string? SeedFile { get; init; }
+
+        public required string Title { get; init; }
+
+        public string[] Authors { get; init; } = [];
+
+        public string? Journal { get; init; }
+
+        public int? Year { get; init; }
+
+        public string? Volume { get; init; }
+
+        public string? Issue { get; init; }
+
+        public string? Pages { get; init; }
+
+        public string? Doi { get; init; }
+
+        public string? Pmid { get; init; }
+
+        public string? RegistryId { get; init; }
+
+        public string? Url { get; init; }
+
         public SeedSource ToSeed() => new(Title, Authors, Journal, Year, Volume, Issue, Pages, Doi, Pmid, RegistryId, Url);
     }
 
-    private sealed record StudyRow(
-        long Id, string Key, long? SourceId, string? SeedFile, string Title, string Design, string Status, string Condition, string? ConditionSubtype,
-        string? Country, int? Participants, decimal? AgeMin, decimal? AgeMax, decimal? AgeMean, int? MaleCount, int? FemaleCount,
-        string? PopulationDescription, decimal? FollowUpWeeks, string? Summary)
+    private sealed record StudyRow
     {
+        public long Id { get; init; }
+
+        public required string Key { get; init; }
+
+        public long? SourceId { get; init; }
+
+        public string? SeedFile { get; init; }
+
+        public required string Title { get; init; }
+
+        public required string Design { get; init; }
+
+        public required string Status { get; init; }
+
+        public required string Condition { get; init; }
+
+        public string? ConditionSubtype { get; init; }
+
+        public string? Country { get; init; }
+
+        public int? Participants { get; init; }
+
+        public decimal? AgeMin { get; init; }
+
+        public decimal? AgeMax { get; init; }
+
+        public decimal? AgeMean { get; init; }
+
+        public int? MaleCount { get; init; }
+
+        public int? FemaleCount { get; init; }
+
+        public string? PopulationDescription { get; init; }
+
+        public decimal? FollowUpWeeks { get; init; }
+
+        public string? Summary { get; init; }
+
         public SeedStudy ToSeed(ILookup<long, InterventionRow> interventions, ILookup<long, OutcomeRow> outcomes, ILookup<long, string> inclusions)
         {
             var population = new SeedPopulation(AgeMin, AgeMax, AgeMean, MaleCount, FemaleCount, PopulationDescription);
@@ -143,17 +202,71 @@ public static class SeedExporter
         }
     }
 
-    private sealed record InterventionRow(
-        long Id, long StudyId, string Key, string Product, string CellSource, string Donor, string Route, decimal? DoseValue, string? DoseUnit,
-        string? DoseText, int? Administrations, string? Schedule, string? Cotreatment, string? Description)
+    private sealed record InterventionRow
     {
+        public long Id { get; init; }
+
+        public long StudyId { get; init; }
+
+        public required string Key { get; init; }
+
+        public required string Product { get; init; }
+
+        public required string CellSource { get; init; }
+
+        public required string Donor { get; init; }
+
+        public required string Route { get; init; }
+
+        public decimal? DoseValue { get; init; }
+
+        public string? DoseUnit { get; init; }
+
+        public string? DoseText { get; init; }
+
+        public int? Administrations { get; init; }
+
+        public string? Schedule { get; init; }
+
+        public string? Cotreatment { get; init; }
+
+        public string? Description { get; init; }
+
         public SeedIntervention ToSeed() => new(Key, Product, CellSource, Donor, Route, DoseValue, DoseUnit, DoseText, Administrations, Schedule, Cotreatment, Description);
     }
 
-    private sealed record OutcomeRow(
-        long StudyId, string? InterventionKey, string Measure, string? Timepoint, decimal? TimepointWeeks, decimal? BaselineValue, decimal? Value,
-        string? Unit, decimal? ScaleMax, int? Assessed, int? Responders, string? Result, string Quote, string Evidence, string? SourceNote)
+    private sealed record OutcomeRow
     {
+        public long StudyId { get; init; }
+
+        public string? InterventionKey { get; init; }
+
+        public required string Measure { get; init; }
+
+        public string? Timepoint { get; init; }
+
+        public decimal? TimepointWeeks { get; init; }
+
+        public decimal? BaselineValue { get; init; }
+
+        public decimal? Value { get; init; }
+
+        public string? Unit { get; init; }
+
+        public decimal? ScaleMax { get; init; }
+
+        public int? Assessed { get; init; }
+
+        public int? Responders { get; init; }
+
+        public string? Result { get; init; }
+
+        public required string Quote { get; init; }
+
+        public required string Evidence { get; init; }
+
+        public string? SourceNote { get; init; }
+
         public SeedOutcome ToSeed() => new(
             InterventionKey, Measure, Timepoint, TimepointWeeks, BaselineValue, Value, Unit, ScaleMax, Assessed, Responders, Result, Quote, Evidence, SourceNote);
     }
