@@ -70,6 +70,11 @@ public sealed class EvidenceCommand
                 Console.Error.WriteLine(error);
             }
 
+            if (command != Root)
+            {
+                Console.Error.WriteLine($"Usage: {Usage(command)}");
+            }
+
             Console.Error.WriteLine($"See: dotnet run --project src/EvidenceApi -- {(command == Root ? "" : command.Name + " ")}--help");
             return new EvidenceCommand(null, null, [], 2);
         }
@@ -128,6 +133,10 @@ public sealed class EvidenceCommand
         root.Subcommands.Add(new Command("restore", "Replace the evidence database with a backup made by backup (or pg_dump -Fc)") { BackupFile });
         return root;
     }
+
+    private static string Usage(Command command) => string.Join(' ', new[] { command.Name }
+        .Concat(command.Arguments.Select(a => a.Arity.MinimumNumberOfValues == 0 ? $"[{a.Name}]" : $"<{a.Name}>"))
+        .Concat(command.Options.Where(o => !o.Hidden && o.Name != "--help").Select(o => o.Required ? $"{o.Name} <{o.Name.TrimStart('-')}>" : $"[{o.Name} <{o.Name.TrimStart('-')}>]")));
 
     private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
     {

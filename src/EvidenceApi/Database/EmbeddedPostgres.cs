@@ -277,6 +277,15 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
         var port = Port.ToString(CultureInfo.InvariantCulture);
+
+        // A postmaster that was killed stays a zombie until its parent reaps it, and PostgreSQL will not start while its pid
+        // exists. Where nothing reaps promptly (a container without an init), that takes seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (UnreapedPostmaster(DataDirectory) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, cancellationToken);
+        }
+
         try
         {
             await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {port}"], runAsUser, cancellationToken);
@@ -424,6 +433,35 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             && IsPostgresAlive(pid)
             ? (pid, port)
             : null;
+    }
+
+    /// <summary>Whether postmaster.pid names a process that died but has not been reaped yet (a zombie).</summary>
+    private static bool UnreapedPostmaster(string dataDirectory)
+    {
+        try
+        {
+            var pid = File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First();
+            return ProcessState(int.Parse(pid, CultureInfo.InvariantCulture)) is 'Z' or 'X';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The state letter of a process (R, S, Z, ...) from /proc, or null when there is no such process or no /proc.</summary>
+    private static char? ProcessState(int pid)
+    {
+        try
+        {
+            // pid (comm) state ...
+            var text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].FirstOrDefault();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

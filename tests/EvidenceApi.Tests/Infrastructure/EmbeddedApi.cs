@@ -50,3 +50,10 @@ public sealed class EmbeddedApi : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The test classes that share one embedded API (they run one after the other).</summary>
+[CollectionDefinition(Name)]
+public sealed class EmbeddedApiGroup : ICollectionFixture<EmbeddedApi>
+{
+    public const string Name = "Embedded API";
+}
