@@ -88,6 +88,7 @@ int? exitCode;
 try
 {
     ListenAddresses.EnsureFree(app, command);
+    await EvidenceDatabase.WaitForEmbeddedAsync(embedded);
     exitCode = await command.RunBeforeServingAsync(app, embedded);
 }
 catch (StartupException ex)

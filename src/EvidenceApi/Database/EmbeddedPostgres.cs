@@ -101,19 +101,71 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     public static async Task<EmbeddedPostgres> StartAsync(
         string binDirectory, string rootDirectory, bool durable, Action<string> log, CancellationToken cancellationToken = default)
     {
+        var server = await BeginStartAsync(binDirectory, rootDirectory, durable, log, cancellationToken);
+        await server.Ready;
+        return server;
+    }
+
+    /// <summary>
+    /// What <see cref="StartAsync"/> does, returning as soon as the port (and so the connection string) is known: creating the
+    /// cluster, starting the server and creating the database go on in the background until <see cref="Ready"/> completes,
+    /// so the API builds itself meanwhile.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> BeginStartAsync(
+        string binDirectory, string rootDirectory, bool durable, Action<string> log, CancellationToken cancellationToken = default)
+    {
         rootDirectory = Path.GetFullPath(rootDirectory);
         var runAsUser = ClusterUser;
         var dataDirectory = Path.Combine(rootDirectory, "pgdata");
         var passwordFile = Path.Combine(rootDirectory, PasswordFileName);
         await PrepareRootAsync(rootDirectory, runAsUser, cancellationToken);
 
-        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        var fresh = !File.Exists(Path.Combine(dataDirectory, "PG_VERSION"));
+        var trusting = !fresh && UsesTrust(dataDirectory);
+        if (fresh || (trusting && !File.Exists(passwordFile)))
         {
-            log($"Creating a PostgreSQL cluster in {dataDirectory} (first run)");
             await WritePasswordFileAsync(passwordFile, runAsUser, cancellationToken);
+        }
+        else if (!File.Exists(passwordFile))
+        {
+            throw new InvalidOperationException(
+                $"The password of the embedded PostgreSQL cluster in {dataDirectory} is missing ({passwordFile} does not exist). " +
+                $"Put the file back, or remove {rootDirectory} to start with a new cluster (its data is lost; see backup and restore).");
+        }
+
+        var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
+        var running = fresh ? null : FindRunningServer(dataDirectory);
+        int port;
+        if (running is not null)
+        {
+            port = running.Value.Port;
+        }
+        else
+        {
+            // Keep the port of earlier runs when it is free, so that connection strings handed out stay valid.
+            var portFile = Path.Combine(rootDirectory, "port");
+            port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var previous) && IsFree(previous)
+                ? previous
+                : FindFreePort();
+            await File.WriteAllTextAsync(portFile, port.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        }
+
+        var server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, password, port, startedHere: false);
+        server.Ready = server.BringUpAsync(fresh, durable, adopt: running is not null, trusting, log, cancellationToken);
+        return server;
+    }
+
+    /// <summary>Completes when the server accepts connections and the database exists; faults with the reason when it cannot.</summary>
+    public Task Ready { get; private set; } = Task.CompletedTask;
+
+    private async Task BringUpAsync(bool fresh, bool durable, bool adopt, bool trusting, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (fresh)
+        {
+            log($"Creating a PostgreSQL cluster in {DataDirectory} (first run)");
             var initdbArgs = new List<string>
             {
-                "-D", dataDirectory, "-U", UserName, "--auth=scram-sha-256", $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C",
+                "-D", DataDirectory, "-U", UserName, "--auth=scram-sha-256", $"--pwfile={PasswordFile}", "-E", "UTF8", "--locale=C",
             };
             if (!durable)
             {
@@ -127,49 +179,25 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
                 settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
             }
 
-            await File.AppendAllTextAsync(Path.Combine(dataDirectory, "postgresql.conf"), settings, cancellationToken);
+            await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings, cancellationToken);
         }
 
-        var trusting = UsesTrust(dataDirectory);
-        if (!File.Exists(passwordFile))
+        if (adopt)
         {
-            if (!trusting)
-            {
-                throw new InvalidOperationException(
-                    $"The password of the embedded PostgreSQL cluster in {dataDirectory} is missing ({passwordFile} does not exist). " +
-                    $"Put the file back, or remove {rootDirectory} to start with a new cluster (its data is lost; see backup and restore).");
-            }
-
-            await WritePasswordFileAsync(passwordFile, runAsUser, cancellationToken);
-        }
-
-        var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
-        EmbeddedPostgres server;
-        if (FindRunningServer(dataDirectory) is { } running)
-        {
-            log($"Using the PostgreSQL server already running on 127.0.0.1:{running.Port} (data in {dataDirectory}); it is left running");
-            server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, password, running.Port, startedHere: false);
+            log($"Using the PostgreSQL server already running on 127.0.0.1:{Port} (data in {DataDirectory}); it is left running");
         }
         else
         {
-            // Keep the port of earlier runs when it is free, so that connection strings handed out stay valid.
-            var portFile = Path.Combine(rootDirectory, "port");
-            var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, cancellationToken), out var previous) && IsFree(previous)
-                ? previous
-                : FindFreePort();
-            await File.WriteAllTextAsync(portFile, port.ToString(CultureInfo.InvariantCulture), cancellationToken);
-            server = new EmbeddedPostgres(binDirectory, rootDirectory, runAsUser, password, port, startedHere: false);
-            log($"Starting PostgreSQL on 127.0.0.1:{port} (data in {dataDirectory})");
-            await server.StartServerAsync(cancellationToken);
+            log($"Starting PostgreSQL on 127.0.0.1:{Port} (data in {DataDirectory})");
+            await StartServerAsync(cancellationToken);
         }
 
         if (trusting)
         {
-            await server.RequirePasswordAsync(log, cancellationToken);
+            await RequirePasswordAsync(log, cancellationToken);
         }
 
-        await server.CreateDatabaseAsync(DatabaseName, cancellationToken);
-        return server;
+        await CreateDatabaseAsync(DatabaseName, cancellationToken);
     }
 
     /// <summary>
@@ -240,6 +268,8 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// <summary>Stops the server, if this process started it; a server found running is left running for whoever started it.</summary>
     public async Task StopAsync()
     {
+        // A start still under way finishes first, so that a server this process is starting is stopped, not left behind.
+        await Ready.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         if (!StartedHere || Interlocked.Exchange(ref stopped, 1) == 1)
         {
             return;

@@ -60,8 +60,9 @@ public static class EvidenceDatabase
 
     /// <summary>
     /// Uses <c>ConnectionStrings:Evidence</c> when set; otherwise starts (or joins) the embedded PostgreSQL and points the
-    /// connection string at it. Returns the embedded server, if used. A failure is a <see cref="StartupException"/>: one
-    /// paragraph that names the fix.
+    /// connection string at it. Returns the embedded server, if used, as soon as its port is known: it comes up in the
+    /// background (<see cref="WaitForEmbeddedAsync"/>). A failure is a <see cref="StartupException"/>: one paragraph that
+    /// names the fix.
     /// </summary>
     public static async Task<EmbeddedPostgres?> StartEmbeddedIfUnconfiguredAsync(IConfiguration configuration, Action<string> log)
     {
@@ -85,21 +86,36 @@ public static class EvidenceDatabase
         EmbeddedPostgres server;
         try
         {
-            server = await EmbeddedPostgres.StartAsync(binaries, dataDirectory, durable: true, log);
+            server = await EmbeddedPostgres.BeginStartAsync(binaries, dataDirectory, durable: true, log);
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or NpgsqlException)
         {
-            throw new StartupException(
-                $"The embedded PostgreSQL in {dataDirectory} could not be started: {ex.Message} " +
-                "Set Database__DataDirectory to another folder to start a new cluster there, or point the API at your own server " +
-                "with ConnectionStrings__Evidence.",
-                exitCode: ex is IOException or UnauthorizedAccessException ? 2 : 1,
-                ex);
+            throw CannotStart(dataDirectory, ex);
         }
 
         configuration[$"ConnectionStrings:{ConnectionStringName}"] = server.ConnectionString();
         return server;
     }
+
+    /// <summary>Waits until the embedded server (if any) is up; its failure becomes a <see cref="StartupException"/> naming the fix.</summary>
+    public static async Task WaitForEmbeddedAsync(EmbeddedPostgres? server)
+    {
+        try
+        {
+            await (server?.Ready ?? Task.CompletedTask);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or NpgsqlException)
+        {
+            throw CannotStart(server!.RootDirectory, ex);
+        }
+    }
+
+    private static StartupException CannotStart(string dataDirectory, Exception ex) => new(
+        $"The embedded PostgreSQL in {dataDirectory} could not be started: {ex.Message} " +
+        "Set Database__DataDirectory to another folder to start a new cluster there, or point the API at your own server " +
+        "with ConnectionStrings__Evidence.",
+        exitCode: ex is IOException or UnauthorizedAccessException ? 2 : 1,
+        ex);
 
     /// <summary>The data sources and the readiness check; with the embedded server, also its supervisor.</summary>
     public static IServiceCollection AddEvidenceDatabase(this IServiceCollection services, EmbeddedPostgres? embedded)
