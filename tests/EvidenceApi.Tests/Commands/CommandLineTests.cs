@@ -55,7 +55,7 @@ public sealed partial class CommandLineTests(EmbeddedApi embedded)
         {
             var (exitCode, output) = await embedded.RunAsync("export-seeds", Path.Combine(folder.FullName, "seeds"));
             Assert.True(exitCode == 0, output);
-            Assert.Contains("Wrote 9 seed files", output, StringComparison.Ordinal);
+            Assert.Contains($"Wrote {Directory.GetFiles(TestPostgres.SeedDirectory, "*.json").Length} seed files", output, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(folder.FullName, "seeds", "2022-cheng-umsc-phase-1-2a.json")));
 
             (exitCode, output) = await embedded.RunAsync("backup", Path.Combine(folder.FullName, "evidence.dump"));
