@@ -303,15 +303,21 @@ public sealed class ReadCacheMiddleware(
     private static string? StringValues(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values.ToString();
 
     /// <summary>
-    /// The request as the cache sees it: the path, and the query parameters sorted, so their order does not matter. FHIR
-    /// answers hold absolute links (fullUrl, next), so for them the scheme and host are part of the key too; FHIR paths
-    /// keep their case (resource types and ids are case-sensitive).
+    /// The request as the cache sees it: the path, and the query parameters sorted, so their order does not matter. Outside
+    /// FHIR, the path and parameter names are taken in lower case (routes, study keys and parameter names match in any
+    /// case); values are kept as sent, since some are case-sensitive (a cursor, a vocabulary code is 400 in another case).
+    /// FHIR answers hold absolute links (fullUrl, next), so for them the scheme and host are part of the key too; FHIR
+    /// paths and parameter names keep their case (resource types, ids and search parameters are case-sensitive).
     /// </summary>
-    private static string Key(HttpRequest request) =>
-        (request.Path.StartsWithSegments("/fhir") ? $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value}" : request.Path.Value?.TrimEnd('/').ToLowerInvariant())
-        + "?" + string.Join('&', request.Query
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}"));
+    private static string Key(HttpRequest request)
+    {
+        var fhir = request.Path.StartsWithSegments("/fhir");
+        return (fhir ? $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value}" : request.Path.Value?.TrimEnd('/').ToLowerInvariant())
+            + "?" + string.Join('&', request.Query
+                .Select(p => (Name: fhir ? p.Key : p.Key.ToLowerInvariant(), Value: p.Value.ToString()))
+                .OrderBy(p => p.Name, StringComparer.Ordinal)
+                .Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value)}"));
+    }
 
     private sealed record VersionTags(long Version, string Json, string Csv, string Svg, string Fhir);
 

@@ -51,8 +51,21 @@ public sealed class DatabaseOptions
 /// <param name="HasReplicas">True when reads may be served by a standby that lags behind the primary.</param>
 public sealed record ReadDataSource(NpgsqlDataSource Source, bool HasReplicas);
 
-/// <summary>The data sources of the API: the primary for writes (and LISTEN), and the one for reads.</summary>
-public sealed record EvidenceDataSources(NpgsqlDataSource Primary, ReadDataSource Reads);
+/// <summary>The data sources of the API: the primary for writes, the one for reads, and the change listener's.</summary>
+public sealed record EvidenceDataSources(NpgsqlDataSource Primary, ReadDataSource Reads, ListenerDataSource Listener);
+
+/// <summary>
+/// The connection that listens for data changes (on the primary): unpooled, so nothing of it outlives a failure, and named
+/// (<see cref="ApplicationName"/>) so that it can be told apart in <c>pg_stat_activity</c>.
+/// </summary>
+public sealed class ListenerDataSource(NpgsqlDataSource source) : IAsyncDisposable
+{
+    public const string ApplicationName = "EvidenceApi change listener";
+
+    public NpgsqlDataSource Source { get; } = source;
+
+    public ValueTask DisposeAsync() => Source.DisposeAsync();
+}
 
 public static class EvidenceDatabase
 {
@@ -124,6 +137,7 @@ public static class EvidenceDatabase
         services.AddSingleton(provider => Build(provider));
         services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Primary);
         services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Reads);
+        services.AddSingleton(provider => provider.GetRequiredService<EvidenceDataSources>().Listener);
         var checks = services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         if (embedded is not null)
@@ -155,20 +169,30 @@ public static class EvidenceDatabase
         var connectionString = provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not set.");
         var options = provider.GetRequiredService<IConfiguration>().GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var loggerFactory = provider.GetRequiredService<ILoggerFactory>();
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         ApplyConnectionSettings(builder.ConnectionStringBuilder, options);
-        builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>());
+        builder.UseLoggerFactory(loggerFactory);
         builder.ConfigureTracing(ObservabilitySetup.TraceCommandsWithinOperations);
+
+        var listenerBuilder = new NpgsqlDataSourceBuilder(connectionString);
+        ApplyConnectionSettings(listenerBuilder.ConnectionStringBuilder, options);
+        listenerBuilder.ConnectionStringBuilder.ApplicationName = ListenerDataSource.ApplicationName;
+        listenerBuilder.ConnectionStringBuilder.Pooling = false;
+        listenerBuilder.UseLoggerFactory(loggerFactory);
+        listenerBuilder.ConfigureTracing(ObservabilitySetup.TraceCommandsWithinOperations);
+
         if (builder.ConnectionStringBuilder.Host?.Contains(',', StringComparison.Ordinal) != true)
         {
             var single = builder.Build();
-            return new EvidenceDataSources(single, new ReadDataSource(single, HasReplicas: false));
+            return new EvidenceDataSources(single, new ReadDataSource(single, HasReplicas: false), new ListenerDataSource(listenerBuilder.Build()));
         }
 
         var hosts = builder.BuildMultiHost();
         return new EvidenceDataSources(
             hosts.WithTargetSession(TargetSessionAttributes.Primary),
-            new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true));
+            new ReadDataSource(hosts.WithTargetSession(TargetSessionAttributes.PreferStandby), HasReplicas: true),
+            new ListenerDataSource(listenerBuilder.BuildMultiHost().WithTargetSession(TargetSessionAttributes.Primary)));
     }
 
     /// <summary>How the API's connections talk to the server: timeouts, statement preparation, no reset, session settings.</summary>

@@ -216,14 +216,14 @@ public static class StudyQueries
         return new Page<StudySummary>(rows.Select(r => r.Study).ToList(), total, limit, next);
     }
 
-    /// <summary>Finds a study by numeric id or by key.</summary>
+    /// <summary>Finds a study by numeric id or by key; keys are lower case, so a key in any case finds its study.</summary>
     public static async Task<StudyDetail?> FindAsync(NpgsqlDataSource dataSource, string idOrKey, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         long? id = long.TryParse(idOrKey, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
             ? number
             : await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT id FROM studies WHERE key = @Key", new { Key = idOrKey }, cancellationToken: cancellationToken));
+                "SELECT id FROM studies WHERE key = @Key", new { Key = idOrKey.ToLowerInvariant() }, cancellationToken: cancellationToken));
         return id is null ? null : (await FindManyAsync(connection, [id.Value], cancellationToken)).SingleOrDefault();
     }
 

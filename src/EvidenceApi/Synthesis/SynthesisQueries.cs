@@ -21,7 +21,7 @@ public static class SynthesisQueries
     private const string FindReview = """
         SELECT s.id, (SELECT count(*) FROM review_inclusions r WHERE r.review_study_id = s.id) AS included
         FROM studies s JOIN study_designs d ON d.code = s.design
-        WHERE d.is_review AND (s.key = @Review OR s.id::text = @Review)
+        WHERE d.is_review AND (s.key = lower(@Review) OR s.id::text = @Review)
         """;
 
     // Only the numbers are read for every study in scope; the words (titles, quotes) only for the rows listed.
