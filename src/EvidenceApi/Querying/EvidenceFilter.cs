@@ -96,7 +96,18 @@ public sealed record EvidenceFilter
     /// For a list of outcomes (alias <c>o</c>, joined to its study <c>s</c>): the outcome's own intervention must match,
     /// or, for an outcome not tied to one, any intervention of its study.
     /// </summary>
-    public SqlFilter ForOutcomes(SqlFilter filter) => ApplyToStudy(filter)
+    public SqlFilter ForOutcomes(SqlFilter filter) => ForOutcomeIntervention(ApplyToStudy(filter));
+
+    /// <summary>Whether any of product, cell source, route or donor is asked for.</summary>
+    public bool HasInterventionCriteria =>
+        Paging.SplitList(Product) is { Length: > 0 } || Paging.SplitList(CellSource) is { Length: > 0 }
+        || Paging.SplitList(Route) is { Length: > 0 } || Paging.SplitList(Donor) is { Length: > 0 };
+
+    /// <summary>
+    /// The intervention criteria alone, for an outcome (alias <c>o</c>): its own intervention must match them, or, for an
+    /// outcome not tied to one, any intervention of its study. Synthesis pools only such outcomes.
+    /// </summary>
+    public SqlFilter ForOutcomeIntervention(SqlFilter filter) => filter
         .WhenIntervention(Product, CellSource, Route, Donor,
             conditions => "EXISTS (SELECT 1 FROM interventions i WHERE i.study_id = o.study_id " +
                           $"AND (o.intervention_id IS NULL OR i.id = o.intervention_id) AND {conditions})");

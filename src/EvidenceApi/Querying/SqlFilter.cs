@@ -10,7 +10,20 @@ public sealed class SqlFilter
 {
     private readonly List<string> clauses = [];
 
-    public DynamicParameters Parameters { get; } = new();
+    public SqlFilter()
+        : this(new DynamicParameters())
+    {
+    }
+
+    private SqlFilter(DynamicParameters parameters) => Parameters = parameters;
+
+    public DynamicParameters Parameters { get; }
+
+    /// <summary>
+    /// Conditions built with this filter's parameters but kept out of its WHERE clause (for a JOIN condition): returns
+    /// them joined with AND (<c>true</c> when there are none).
+    /// </summary>
+    public string Apart(Func<SqlFilter, SqlFilter> build) => build(new SqlFilter(Parameters)).Conditions;
 
     /// <summary>Adds <paramref name="clause"/> when <paramref name="value"/> is present, binding it as <paramref name="name"/>.</summary>
     public SqlFilter When<T>(T? value, string name, string clause)

@@ -31,7 +31,7 @@ public static class SynthesisQueries
                o.assessed, o.responders, o.evidence{1}
         FROM studies s
         JOIN study_designs d ON d.code = s.design
-        LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures)
+        LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures) AND {2}
         {0}
         ORDER BY s.id, o.id
         """;
@@ -74,6 +74,11 @@ public static class SynthesisQueries
         var designs = Paging.SplitList(evidence.Design);
         var filter = evidence.ForStudiesByInterventions(new SqlFilter());
         filter.Parameters.Add("Measures", scoreMeasure is null ? new[] { measure } : new[] { measure, scoreMeasure });
+
+        // With intervention filters, a study in scope is pooled only from the outcomes of its matching interventions:
+        // the result of another arm of the same trial is not evidence for the interventions asked about.
+        var outcomeScope = filter.Apart(evidence.ForOutcomeIntervention);
+        var forIntervention = evidence.HasInterventionCriteria ? " for an intervention matching the filters" : "";
 
         var (connection, transaction) = await Database.EvidenceDatabase.BeginAnalyticalAsync(dataSource, configuration, cancellationToken);
         await using var _ = connection;
@@ -129,7 +134,7 @@ public static class SynthesisQueries
             {
                 reason ??= study.Any(r => r.OutcomeId is not null)
                     ? $"Reports {measure}{(scoreMeasure is null ? "" : $" or {scoreMeasure}")} without a usable count of patients assessed and responding."
-                    : $"No {measure}{(scoreMeasure is null || scoreMeasure == measure ? "" : $" or {scoreMeasure}")} outcome reported.";
+                    : $"No {measure}{(scoreMeasure is null || scoreMeasure == measure ? "" : $" or {scoreMeasure}")} outcome reported{forIntervention}.";
                 if (excludedStudies++ < MaxListed)
                 {
                     listedExcluded.Add(new ExcludedStudy(first.StudyId, "", "", reason));
@@ -149,7 +154,8 @@ public static class SynthesisQueries
 
         var group = new List<CandidateRow>();
         var sql = Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal)
-            .Replace("{1}", options?.By is { } by ? SubgroupColumns[by] : "", StringComparison.Ordinal);
+            .Replace("{1}", options?.By is { } by ? SubgroupColumns[by] : "", StringComparison.Ordinal)
+            .Replace("{2}", outcomeScope, StringComparison.Ordinal);
         await foreach (var row in connection.QueryUnbufferedAsync<CandidateRow>(sql, filter.Parameters, transaction, commandTimeout: 0))
         {
             if (group.Count > 0 && group[0].StudyId != row.StudyId)
