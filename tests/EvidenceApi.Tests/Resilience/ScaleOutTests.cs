@@ -19,15 +19,14 @@ public sealed class ScaleOutTests(EvidenceApiFactory first) : IClassFixture<Evid
     [Fact]
     public async Task PublishThroughOneInstance_IsVisibleThroughAnother()
     {
-        await using var second = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("ConnectionStrings:Evidence", first.ConnectionString);
-            builder.UseSetting("Database:SeedOnStartup", "false");
-        });
+        await using var second = TestApi.For(first.ConnectionString);
         var reader = second.CreateClient();
         var title = $"Two instances {Guid.NewGuid():N}";
-        var before = await (await reader.GetAsync("/v1/studies?design=case_report&limit=200")).ShouldBeOkAsync<Page<StudySummary>>();
+
+        // The second instance must really serve this answer from memory before the publish, or a broken invalidation
+        // would go unnoticed (its first read would simply query the database).
+        using var probe = new CacheProbe(second.Services);
+        var before = await (await probe.WaitUntilServedFromCacheAsync(reader, "/v1/studies?design=case_report&limit=200")).ShouldBeOkAsync<Page<StudySummary>>();
         Assert.DoesNotContain(before.Items, s => s.Title == title);
 
         var contributor = first.CreateClient(await first.CreateKeyAsync("contributor"));
