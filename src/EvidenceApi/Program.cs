@@ -123,9 +123,11 @@ app.UseStatusCodePages();
 app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseEvidenceOpenApi());
 app.UseCors(Protection.CorsPolicy);
 app.UseRequestTimeouts();
+// Limits count before the key is checked: writes without a key (or with a wrong one) are limited per address too,
+// instead of each being answered 401 (and a wrong key looked up) without end.
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
-app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

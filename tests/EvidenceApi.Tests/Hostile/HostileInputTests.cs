@@ -244,15 +244,40 @@ public sealed class RateLimitTests(RateLimitTests.Api api) : IClassFixture<RateL
     }
 
     [Fact]
-    public async Task ExpensiveReads_BeyondTheLimit_Are429()
+    public async Task ExpensiveReads_BeyondTheLimit_Are429WithRetryAfter()
     {
         var client = api.CreateClient();
-        var statuses = new List<HttpStatusCode>();
+        var responses = new List<HttpResponseMessage>();
         foreach (var measure in new[] { "pasi_50", "pasi_75", "pasi_90" })
         {
-            statuses.Add((await client.GetAsync($"/v1/synthesis?measure={measure}")).StatusCode);
+            responses.Add(await client.GetAsync($"/v1/synthesis?measure={measure}"));
         }
 
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], responses.Select(r => r.StatusCode));
+        await responses[2].ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        Assert.True(responses[2].Headers.RetryAfter?.Delta is { TotalSeconds: > 0 and <= 60 }, $"Retry-After: {responses[2].Headers.RetryAfter}");
+    }
+
+    [Fact]
+    public async Task Writes_WithoutAKey_AreLimitedPerAddress()
+    {
+        var client = api.CreateClient();
+        var wrongKey = api.CreateClient("ek_con_not-a-key");
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        foreach (var sender in new[] { client, client, client, client })
+        {
+            var report = CaseReportValidatorTests.Example();
+            report["source"]!["doi"] = $"10.5555/evidence.nokey.{Guid.NewGuid():N}";
+            last = await sender.PostAsync("/v1/case-reports", new StringContent(report.ToJsonString(), Encoding.UTF8, "application/json"));
+            statuses.Add(last.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+        await last!.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        Assert.NotNull(last!.Headers.RetryAfter);
+
+        // A wrong key is a key of its own for the limit, and is refused as such.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrongKey.PostAsync("/v1/case-reports", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
     }
 }

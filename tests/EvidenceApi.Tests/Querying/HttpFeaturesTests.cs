@@ -125,6 +125,7 @@ public sealed class HttpFeaturesTests(EvidenceApiFactory api) : IClassFixture<Ev
     {
         var key = await api.CreateKeyAsync("contributor");
         var response = await api.CreateClient(key).GetAsync("/v1/submissions");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(response.Headers.CacheControl is { Private: true, NoStore: true });
         Assert.Null(response.Headers.ETag);
     }
@@ -132,14 +133,25 @@ public sealed class HttpFeaturesTests(EvidenceApiFactory api) : IClassFixture<Ev
     [Theory]
     [InlineData("gzip")]
     [InlineData("br")]
-    public async Task JsonAndCsv_AreCompressed(string encoding)
+    public async Task JsonAndCsv_AreCompressed_AndDecompressToTheSameBody(string encoding)
     {
         foreach (var path in new[] { "/v1/studies?limit=200", "/v1/outcomes?format=csv" })
         {
+            var plain = await client.GetByteArrayAsync(path);
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue(encoding));
             var response = await client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(encoding, Assert.Single(response.Content.Headers.ContentEncoding));
+            var compressed = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(compressed.Length < plain.Length, $"{path}: {compressed.Length} bytes compressed, {plain.Length} plain");
+            await using var decompressing = encoding == "br"
+                ? (Stream)new System.IO.Compression.BrotliStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress)
+                : new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress);
+            using var body = new MemoryStream();
+            await decompressing.CopyToAsync(body);
+            Assert.Equal(plain, body.ToArray());
         }
     }
 
