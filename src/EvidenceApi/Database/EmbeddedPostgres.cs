@@ -64,13 +64,16 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         Database = database,
     }.ConnectionString;
 
-    /// <summary>Finds a directory holding initdb, pg_ctl and postgres, or null when there is none.</summary>
+    /// <summary>
+    /// Finds a directory holding initdb, pg_ctl and postgres, or null when there is none. A configured directory is the
+    /// only one looked in: whoever names one means that server version, not another found elsewhere.
+    /// </summary>
     public static string? FindServerBinaries(string? configuredDirectory = null)
     {
         var candidates = new List<string>();
         if (!string.IsNullOrWhiteSpace(configuredDirectory))
         {
-            candidates.Add(configuredDirectory);
+            return HasServerBinaries(configuredDirectory) ? configuredDirectory : null;
         }
 
         // Debian/Ubuntu install the server outside PATH, one folder per major version: newest first.
@@ -87,11 +90,13 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         candidates.AddRange(["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]);
 
-        return candidates.FirstOrDefault(dir =>
-            File.Exists(Path.Combine(dir, "initdb")) &&
-            File.Exists(Path.Combine(dir, "pg_ctl")) &&
-            File.Exists(Path.Combine(dir, "postgres")));
+        return candidates.FirstOrDefault(HasServerBinaries);
     }
+
+    private static bool HasServerBinaries(string directory) =>
+        File.Exists(Path.Combine(directory, "initdb")) &&
+        File.Exists(Path.Combine(directory, "pg_ctl")) &&
+        File.Exists(Path.Combine(directory, "postgres"));
 
     /// <summary>
     /// Creates the cluster under <paramref name="rootDirectory"/> on first use, starts it on a free loopback port (or uses the

@@ -87,6 +87,9 @@ public static class EvidenceDatabase
         var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var binaries = EmbeddedPostgres.FindServerBinaries(options.PostgresBinDirectory)
             ?? throw new StartupException(
+                (options.PostgresBinDirectory is { Length: > 0 } configured
+                    ? $"Database__PostgresBinDirectory is {configured}, which does not hold initdb, pg_ctl and postgres.\n"
+                    : "") +
                 """
                 No database is configured and no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found.
                 Either install PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql)
