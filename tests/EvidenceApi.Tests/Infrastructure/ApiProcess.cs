@@ -22,6 +22,16 @@ public sealed class ApiProcess : IDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>Resident memory of the API process now, in bytes (Linux).</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     /// <summary>What the API wrote to stdout and stderr so far.</summary>
     public IReadOnlyList<string> Output => output.ToList();
 

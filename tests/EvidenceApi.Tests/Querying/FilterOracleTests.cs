@@ -154,6 +154,75 @@ public sealed class FilterOracleTests(FilterOracleTests.Data data, ITestOutputHe
         });
     }
 
+    [Theory]
+    [InlineData("/v1/outcomes", "id")]
+    [InlineData("/v1/interventions", "id")]
+    [InlineData("/v1/studies?sort=id", "id")]
+    public async Task Csv_WithMoreRowsThanTheLargestPage_HasEveryRow_EqualToTheJson(string path, string idColumn)
+    {
+        var separator = path.Contains('?', StringComparison.Ordinal) ? '&' : '?';
+        var json = new List<System.Text.Json.JsonElement>();
+        var page = await (await client.GetAsync($"{path}{separator}limit=200")).ShouldBeOkAsync<Page<System.Text.Json.JsonElement>>();
+        json.AddRange(page.Items);
+        while (page.Next is not null)
+        {
+            page = await (await client.GetAsync($"{path}{separator}limit=200&cursor={Uri.EscapeDataString(page.Next)}")).ShouldBeOkAsync<Page<System.Text.Json.JsonElement>>();
+            json.AddRange(page.Items);
+        }
+
+        Assert.True(json.Count > Paging.MaxLimit, $"{json.Count} rows is not more than a page");
+        using var reader = new CsvHelper.CsvReader(new StringReader(await client.GetStringAsync($"{path}{separator}format=csv")), System.Globalization.CultureInfo.InvariantCulture);
+        var rows = reader.GetRecords<dynamic>().Select(row => ((IDictionary<string, object>)row).ToDictionary(p => p.Key, p => (string)p.Value)).ToList();
+
+        Assert.Equal(json.Count, rows.Count);
+        foreach (var (item, row) in json.Zip(rows))
+        {
+            // Lists flatten the item with its study (and intervention): each JSON value must appear in its CSV column.
+            var values = Flatten(item).ToList();
+            Assert.Equal(Id(item), long.Parse(row[idColumn], System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var (column, text) in row.Where(c => c.Value.Length > 0))
+            {
+                Assert.True(values.Contains((column, text)) || values.Any(v => v.Name.EndsWith(column, StringComparison.OrdinalIgnoreCase) && v.Text == text),
+                    $"{path} row {row[idColumn]}: {column}={text} is not in the JSON {item}");
+            }
+        }
+    }
+
+    private static long Id(System.Text.Json.JsonElement item) =>
+        (item.TryGetProperty("outcome", out var o) ? o : item.TryGetProperty("intervention", out var i) ? i : item).GetProperty("id").GetInt64();
+
+    /// <summary>Every scalar of a JSON item, named by its path in camel case (study.key as studyKey), lists joined as the CSV joins them.</summary>
+    private static IEnumerable<(string Name, string Text)> Flatten(System.Text.Json.JsonElement element, string prefix = "")
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = prefix.Length == 0 ? property.Name : prefix + char.ToUpperInvariant(property.Name[0]) + property.Name[1..];
+            switch (property.Value.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.Object:
+                    foreach (var inner in Flatten(property.Value, name))
+                    {
+                        yield return inner;
+                    }
+
+                    foreach (var inner in Flatten(property.Value))
+                    {
+                        yield return inner;
+                    }
+
+                    break;
+                case System.Text.Json.JsonValueKind.Array:
+                    yield return (name, string.Join("; ", property.Value.EnumerateArray().Select(v => v.ToString())));
+                    break;
+                case System.Text.Json.JsonValueKind.Null:
+                    break;
+                default:
+                    yield return (name, property.Value.ToString());
+                    break;
+            }
+        }
+    }
+
     /// <summary>Runs the property and says how long it took; a failure names the data set's seed and the shrunk query.</summary>
     private void Check<T>(Arbitrary<T> queries, int count, Action<T> property)
     {
