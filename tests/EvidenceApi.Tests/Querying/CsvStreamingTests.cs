@@ -9,6 +9,7 @@ namespace EvidenceApi.Tests.Querying;
 /// <summary>
 /// An export streams: the API's memory stays flat while a client reads a large CSV slowly. Flat means it grows by less
 /// than half the export (measured: about 40 MB of collector slack for 100 MB; holding the export would take all of it).
+/// Read slowly, it outlasts the statement and request timeouts, which must not cut it off.
 /// </summary>
 public sealed class CsvStreamingTests(ITestOutputHelper output)
 {
@@ -32,7 +33,13 @@ public sealed class CsvStreamingTests(ITestOutputHelper output)
                 """, new { Outcomes });
         }
 
-        using var api = ApiProcess.Start(database, environment: new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" });
+        // The export is read for longer than the statement timeout and the request timeout: it must still arrive whole.
+        using var api = ApiProcess.Start(database, environment: new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Database__StatementTimeoutSeconds"] = "2",
+            ["Protection__RequestTimeoutSeconds"] = "3",
+        });
         await api.WaitUntilReadyAsync();
         (await api.Client.GetAsync("/v1/outcomes?format=csv&limit=100")).EnsureSuccessStatusCode();
         var before = api.ResidentBytes;
@@ -50,7 +57,7 @@ public sealed class CsvStreamingTests(ITestOutputHelper output)
             if (bytes % (4 * 1024 * 1024) < read)
             {
                 // A slow reader: the API has to wait for it, and must not hold the rest meanwhile.
-                await Task.Delay(150);
+                await Task.Delay(250);
                 peak = Math.Max(peak, api.ResidentBytes);
             }
         }
