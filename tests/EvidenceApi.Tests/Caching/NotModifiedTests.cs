@@ -1,41 +1,25 @@
 using System.Net;
 using EvidenceApi.Tests.Infrastructure;
 using EvidenceApi.Tests.Resilience;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace EvidenceApi.Tests.Caching;
 
 /// <summary>A matching If-None-Match is answered 304 without touching the database: proved with the database stopped.</summary>
-public sealed class NotModifiedTests : IAsyncLifetime
+public sealed class NotModifiedTests : DedicatedClusterTests
 {
-    private DedicatedPostgres database = null!;
-    private WebApplicationFactory<Program> api = null!;
-
-    public async Task InitializeAsync()
-    {
-        database = await DedicatedPostgres.StartAsync(durable: false);
-        api = TestApi.For(database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task IfNoneMatch_Is304_WithEveryServerProcessButTheListenersStopped()
     {
-        var client = api.CreateClient();
-        using var probe = new CacheProbe(api.Services);
+        var client = Api.CreateClient();
+        using var probe = new CacheProbe(Api.Services);
         var etag = (await probe.WaitUntilServedFromCacheAsync(client, "/v1/studies?limit=5")).Headers.ETag;
         Assert.NotNull(etag);
 
         // Stop the postmaster (a new connection hangs) and every server process of the API but the change listener's,
         // which keeps the instance sure of its version: any query the API tried now would hang.
-        await using var control = await ServerProcesses.OpenControlAsync(database.ConnectionString);
+        await using var control = await ServerProcesses.OpenControlAsync(Database.ConnectionString);
         await using var frozen = new ServerProcesses();
-        await frozen.StopAsync([ServerProcesses.Postmaster(Path.Combine(database.Directory, "pgdata")), .. await ServerProcesses.ClientBackendsAsync(control, includeListener: false)]);
+        await frozen.StopAsync([ServerProcesses.Postmaster(Path.Combine(Database.Directory, "pgdata")), .. await ServerProcesses.ClientBackendsAsync(control, includeListener: false)]);
 
         foreach (var path in new[] { "/v1/studies?limit=5", "/v1/studies/cheng-2022-umsc-psoriasis-phase-1-2a", "/v1/outcomes?measure=pasi_40", "/v1/synthesis?measure=pasi_75", "/v1/stats" })
         {

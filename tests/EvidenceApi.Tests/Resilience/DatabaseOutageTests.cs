@@ -3,42 +3,20 @@ using System.Net;
 using System.Text;
 using EvidenceApi.Tests.CaseReports;
 using EvidenceApi.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace EvidenceApi.Tests.Resilience;
 
 /// <summary>The database goes away and comes back; the API answers 503 quickly meanwhile and recovers by itself.</summary>
-public sealed class DatabaseOutageTests : IAsyncLifetime
+public sealed class DatabaseOutageTests : DedicatedClusterTests
 {
-    private DedicatedPostgres database = null!;
-    private WebApplicationFactory<Program> api = null!;
-
-    public async Task InitializeAsync()
-    {
-        database = await DedicatedPostgres.StartAsync(durable: false);
-        api = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("ConnectionStrings:Evidence", database.ConnectionString);
-            builder.UseSetting("Database:SeedOnStartup", "false");
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task DatabaseDown_Answers503Quickly_LiveStaysHealthy_AndRecoversWithoutRestart()
     {
-        var client = api.CreateClient();
+        var client = Api.CreateClient();
         var key = await CreateKeyAsync();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/studies?limit=5")).StatusCode);
 
-        await database.StopAsync();
+        await Database.StopAsync();
 
         await EventuallyAsync(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
@@ -52,20 +30,20 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
             Assert.DoesNotContain("Npgsql", problem.GetRawText(), StringComparison.Ordinal);
         }
 
-        var write = await api.CreateClient().SendAsync(SubmitRequest(key));
+        var write = await Api.CreateClient().SendAsync(SubmitRequest(key));
         await write.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
 
-        await database.RestartAsync();
+        await Database.RestartAsync();
         var recovered = Stopwatch.StartNew();
         await EventuallyAsync(async () => (await client.GetAsync("/v1/studies?limit=5")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(5));
         await EventuallyAsync(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(5));
         Assert.True(recovered.Elapsed < TimeSpan.FromSeconds(5));
-        Assert.Equal(HttpStatusCode.Created, (await api.CreateClient().SendAsync(SubmitRequest(key))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Api.CreateClient().SendAsync(SubmitRequest(key))).StatusCode);
     }
 
     private async Task<string> CreateKeyAsync()
     {
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(database.ConnectionString);
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(Database.ConnectionString);
         return await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, "contributor", "outage test");
     }
 

@@ -5,7 +5,6 @@ using Dapper;
 using EvidenceApi.Caching;
 using EvidenceApi.Studies;
 using EvidenceApi.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Xunit.Abstractions;
 
 namespace EvidenceApi.Tests.Resilience;
@@ -14,7 +13,7 @@ namespace EvidenceApi.Tests.Resilience;
 /// A connection to the database that hangs instead of closing (here: its server process stopped with SIGSTOP) is
 /// noticed within the silence limit: from then on nothing is served from cache, until the database is heard again.
 /// </summary>
-public sealed class ListenerSilenceTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ListenerSilenceTests(ITestOutputHelper output) : DedicatedClusterTests
 {
     private const string Cheng = "cheng-2022-umsc-psoriasis-phase-1-2a";
     private const string StudyPath = $"/v1/studies/{Cheng}";
@@ -22,29 +21,14 @@ public sealed class ListenerSilenceTests(ITestOutputHelper output) : IAsyncLifet
     // The stated bound (DataVersion.SilenceLimit plus one watchdog tick is 2.75 s), with a second for a busy machine.
     private static readonly TimeSpan Bound = DataVersion.SilenceLimit + TimeSpan.FromSeconds(1.5);
 
-    private DedicatedPostgres database = null!;
-    private WebApplicationFactory<Program> api = null!;
-
-    public async Task InitializeAsync()
-    {
-        database = await DedicatedPostgres.StartAsync(durable: false);
-        api = TestApi.For(database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task ApiServerProcessesStopped_OldAnswerIsNotServedPastTheSilenceLimit_AndCachingResumesAfter()
     {
-        var client = api.CreateClient();
-        using var probe = new CacheProbe(api.Services);
+        var client = Api.CreateClient();
+        using var probe = new CacheProbe(Api.Services);
         var original = await (await probe.WaitUntilServedFromCacheAsync(client, StudyPath)).ShouldBeOkAsync<StudyDetail>();
 
-        await using var control = await ServerProcesses.OpenControlAsync(database.ConnectionString);
+        await using var control = await ServerProcesses.OpenControlAsync(Database.ConnectionString);
         await using var frozen = new ServerProcesses();
         var backends = await ServerProcesses.ClientBackendsAsync(control);
         Assert.Contains(await ServerProcesses.ListenerBackendAsync(control), backends);
@@ -89,12 +73,12 @@ public sealed class ListenerSilenceTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task ListenerCutOff_AChangeIsSeenWithinTheSilenceLimit_ThoughItsNotificationCannotArrive()
     {
-        var client = api.CreateClient();
-        using var probe = new CacheProbe(api.Services);
+        var client = Api.CreateClient();
+        using var probe = new CacheProbe(Api.Services);
         await probe.WaitUntilServedFromCacheAsync(client, StudyPath);
 
         // Only the listener's server process stops: queries still work, notifications no longer arrive.
-        await using var control = await ServerProcesses.OpenControlAsync(database.ConnectionString);
+        await using var control = await ServerProcesses.OpenControlAsync(Database.ConnectionString);
         await using var frozen = new ServerProcesses();
         var timer = Stopwatch.StartNew();
         await frozen.StopAsync([await ServerProcesses.ListenerBackendAsync(control)]);
