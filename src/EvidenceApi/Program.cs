@@ -114,8 +114,11 @@ if (exitCode is not null)
 }
 
 var protection = app.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>() ?? new ProtectionOptions();
+app.UseHeadAsGet();
 app.UseProtectionHeaders(protection);
 app.UseResponseCompression();
+app.UseRouting();
+app.UseMiddleware<QueryParameterCheck>();
 app.UseMiddleware<ReadCacheMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -43,7 +43,8 @@ public sealed class ReadCacheMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments(MetricsEndpoint.Path))
+        // HEAD arrives here as GET (see HeadRequests), and is answered from the same entries.
+        if (!HttpMethods.IsGet(request.Method) || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments(MetricsEndpoint.Path))
         {
             return next(context);
         }
@@ -258,10 +259,7 @@ public sealed class ReadCacheMiddleware(
     private static async Task WriteBodyAsync(HttpContext context, byte[] body)
     {
         context.Response.ContentLength = body.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.Body.WriteAsync(body, context.RequestAborted);
-        }
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     private static void NotModified(HttpResponse response, string etag)

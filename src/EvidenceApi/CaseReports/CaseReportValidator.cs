@@ -14,6 +14,9 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
     public const int ShortText = 200;
     public const int LongText = 5000;
 
+    /// <summary>The most patients one report describes.</summary>
+    public const int MaxPatients = 1;
+
     public static readonly IReadOnlyList<string> Sexes = ["female", "male", "other", "unknown"];
     public static readonly IReadOnlyList<string> Severities = ["mild", "moderate", "severe", "serious"];
     public static readonly IReadOnlyList<string> ScoreMeasures = ["pasi", "bsa", "pga", "iga", "dlqi", "pssi"];
@@ -36,12 +39,12 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         RuleFor(r => r.Patient!).SetValidator(new PatientValidator()).When(r => r.Patient is not null);
 
         RuleFor(r => r.Interventions).NotEmpty().WithMessage("List at least one intervention.")
-            .Must(list => list is null || list.Count <= MaxInterventions).WithMessage($"At most {MaxInterventions} interventions.");
+            .MaxItems(MaxInterventions).WithMessage($"At most {MaxInterventions} interventions.");
         RuleForEach(r => r.Interventions).SetValidator(new InterventionValidator(today));
 
         RuleFor(r => r.Outcomes).NotEmpty().WithMessage("List at least one measured outcome.")
-            .Must(list => list is null || list.Count <= MaxOutcomes).WithMessage($"At most {MaxOutcomes} outcomes.");
-        RuleForEach(r => r.Outcomes).SetValidator(report => new OutcomeValidator(report.Interventions?.Count ?? 0));
+            .MaxItems(MaxOutcomes).WithMessage($"At most {MaxOutcomes} outcomes.");
+        RuleForEach(r => r.Outcomes).SetValidator(new OutcomeValidator());
 
         RuleFor(r => r.FollowUpWeeks).NotNull().WithMessage("State the follow-up length in weeks.")
             .InclusiveBetween(0, 5200);
@@ -51,7 +54,7 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
             .WithMessage(r => $"Follow-up must be at least the last outcome timepoint ({LastTimepoint(r)} weeks).");
 
         RuleFor(r => r.Relapse).NotNull().WithMessage("State whether the disease relapsed during follow-up.");
-        RuleFor(r => r.Relapse!).SetValidator(r => new RelapseValidator(r.FollowUpWeeks)).When(r => r.Relapse is not null);
+        RuleFor(r => r.Relapse!).SetValidator(new RelapseValidator()).When(r => r.Relapse is not null);
 
         RuleFor(r => r.AdverseEvents).NotNull().WithMessage("Report adverse events, or state that none were reported (noneReported: true).");
         RuleFor(r => r.AdverseEvents!).SetValidator(new AdverseEventsValidator()).When(r => r.AdverseEvents is not null);
@@ -63,9 +66,30 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         RuleFor(r => r.Contributor!).SetValidator(new ContributorValidator()).When(r => r.Contributor is not null);
     }
 
+    /// <summary>
+    /// How many patients the report describes: the most that can be assessed for an outcome. A case report describes
+    /// one patient.
+    /// </summary>
+    public static int PatientsDescribed(CaseReport report) => report.Patient is null ? 0 : 1;
+
+    /// <summary>
+    /// Keeps the whole report at hand for the rules of its parts that depend on other parts (how many interventions and
+    /// patients there are, the follow-up), so that each part's validator stays one fixed object whose static rules the
+    /// OpenAPI document can state.
+    /// </summary>
+    protected override bool PreValidate(ValidationContext<CaseReport> context, FluentValidation.Results.ValidationResult result)
+    {
+        context.RootContextData[ReportKey] = context.InstanceToValidate;
+        return true;
+    }
+
+    private const string ReportKey = "caseReport";
+
+    private static CaseReport? Report<TPart>(ValidationContext<TPart> context) =>
+        context.RootContextData.TryGetValue(ReportKey, out var report) ? report as CaseReport : null;
+
     private static decimal? LastTimepoint(CaseReport report) =>
         report.Outcomes?.Where(o => o is not null).Max(o => o.TimepointWeeks);
-
 
 
     [GeneratedRegex(@"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")]
@@ -82,7 +106,7 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
                 .WithMessage("The URL must be an absolute http(s) URL.");
             RuleFor(s => s.Title).MaximumLength(500);
             RuleFor(s => s.Journal).MaximumLength(300);
-            RuleFor(s => s.Authors).Must(a => a is null || a.Count <= 100).WithMessage("At most 100 authors.");
+            RuleFor(s => s.Authors).MaxItems(100).WithMessage("At most 100 authors.");
             RuleForEach(s => s.Authors).NotEmpty().MaximumLength(ShortText);
             RuleFor(s => s.Year).InclusiveBetween(1900, today().Year).WithMessage($"The year must be between 1900 and this year.");
             RuleFor(s => s.PublishedOn).LessThanOrEqualTo(today()).WithMessage("The publication date cannot be in the future.");
@@ -98,12 +122,12 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
             RuleFor(p => p.Age).NotNull().WithMessage("State the patient's age in years.").InclusiveBetween(0, 120);
             RuleFor(p => p.Sex).OneOf(Sexes);
             RuleFor(p => p.Condition).NotEmpty().WithMessage("State the condition treated, e.g. psoriasis.").MaximumLength(ShortText);
-            RuleFor(p => p.ConditionSubtype).MaximumLength(ShortText);
+            RuleFor(p => p.ConditionSubtype).MaximumLength(ShortText).ConditionSubtype(p => p.Condition);
             RuleFor(p => p.Country).MaximumLength(100);
-            RuleFor(p => p.DiseaseDurationYears).InclusiveBetween(0, 120)
-                .LessThanOrEqualTo(p => p.Age).When(p => p.Age is not null)
+            RuleFor(p => p.DiseaseDurationYears).InclusiveBetween(0, 120);
+            RuleFor(p => p.DiseaseDurationYears).LessThanOrEqualTo(p => p.Age).When(p => p.Age is not null)
                 .WithMessage("The disease cannot have lasted longer than the patient's life.");
-            RuleFor(p => p.BaselineScores).Must(s => s is null || s.Count <= 20).WithMessage("At most 20 baseline scores.");
+            RuleFor(p => p.BaselineScores).MaxItems(20).WithMessage("At most 20 baseline scores.");
             RuleForEach(p => p.BaselineScores).ChildRules(score =>
             {
                 score.RuleFor(s => s.Measure).OneOf(ScoreMeasures);
@@ -111,7 +135,7 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
                 score.RuleFor(s => s.Value).InstrumentScore(s => s.Measure, s => s.ScaleMax);
                 score.RuleFor(s => s.ScaleMax).GreaterThan(0);
             });
-            RuleFor(p => p.PriorTreatments).Must(t => t is null || t.Count <= MaxListItems).WithMessage($"At most {MaxListItems} prior treatments.");
+            RuleFor(p => p.PriorTreatments).MaxItems(MaxListItems).WithMessage($"At most {MaxListItems} prior treatments.");
             RuleForEach(p => p.PriorTreatments).NotEmpty().MaximumLength(ShortText);
         }
     }
@@ -121,8 +145,8 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         public InterventionValidator(Func<DateOnly> today)
         {
             RuleFor(i => i.Product).OneOf(Vocabulary.Products);
-            RuleFor(i => i.CellSource).OneOf(Vocabulary.CellSources).When(i => i.CellSource is not null);
-            RuleFor(i => i.Donor).OneOf(Vocabulary.Donors).When(i => i.Donor is not null);
+            RuleFor(i => i.CellSource).OptionalOneOf(Vocabulary.CellSources);
+            RuleFor(i => i.Donor).OptionalOneOf(Vocabulary.Donors);
             RuleFor(i => i.Route).OneOf(Vocabulary.Routes);
             RuleFor(i => i.DoseValue).GreaterThan(0);
             RuleFor(i => i.DoseUnit).NotEmpty().When(i => i.DoseValue is not null).WithMessage("A dose value needs its unit, e.g. cells/kg.")
@@ -137,10 +161,17 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
 
     private sealed class OutcomeValidator : AbstractValidator<CaseReportOutcome>
     {
-        public OutcomeValidator(int interventionCount)
+        public OutcomeValidator()
         {
-            RuleFor(o => o.Intervention).InclusiveBetween(0, Math.Max(0, interventionCount - 1))
-                .WithMessage($"Refer to an intervention by its position, 0 to {Math.Max(0, interventionCount - 1)}.");
+            RuleFor(o => o.Intervention).GreaterThanOrEqualTo(0).WithMessage("Refer to an intervention by its position, 0 or more.");
+            RuleFor(o => o.Intervention).Custom((index, context) =>
+            {
+                var last = Math.Max(0, (Report(context)?.Interventions?.Count ?? 0) - 1);
+                if (index > last)
+                {
+                    context.AddFailure($"Refer to an intervention by its position, 0 to {last}.");
+                }
+            });
             RuleFor(o => o.Measure).OneOf(Vocabulary.Measures);
             RuleFor(o => o.TimepointWeeks).NotNull().WithMessage("State when the outcome was measured, in weeks after the start of treatment.")
                 .InclusiveBetween(0, 5200);
@@ -152,9 +183,18 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
                 .WithMessage("A score outcome needs its value.");
             RuleFor(o => o.ScaleMax).GreaterThan(0);
             RuleFor(o => o.Unit).MaximumLength(50);
-            RuleFor(o => o.Assessed).InclusiveBetween(0, 1_000_000);
-            RuleFor(o => o.Responders).GreaterThanOrEqualTo(0)
-                .LessThanOrEqualTo(o => o.Assessed).When(o => o.Assessed is not null)
+            RuleFor(o => o.Assessed).InclusiveBetween(0, MaxPatients)
+                .WithMessage($"The number assessed cannot exceed the patients the report describes: 0 to {MaxPatients}.");
+            RuleFor(o => o.Assessed).Custom((assessed, context) =>
+            {
+                var described = Report(context) is { } report ? PatientsDescribed(report) : 0;
+                if (assessed is { } count && count <= MaxPatients && described > 0 && count > described)
+                {
+                    context.AddFailure($"The number assessed cannot exceed the patients the report describes ({described}).");
+                }
+            });
+            RuleFor(o => o.Responders).GreaterThanOrEqualTo(0);
+            RuleFor(o => o.Responders).LessThanOrEqualTo(o => o.Assessed).When(o => o.Assessed is not null)
                 .WithMessage("Responders cannot outnumber the participants assessed.");
             RuleFor(o => o.Responders).NotNull()
                 .When(o => o.Measure is not null && o.Measure.StartsWith("pasi_", StringComparison.Ordinal) || o.Measure is "clinical_response" or "relapse_free")
@@ -165,12 +205,17 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
 
     private sealed class RelapseValidator : AbstractValidator<CaseReportRelapse>
     {
-        public RelapseValidator(decimal? followUpWeeks)
+        public RelapseValidator()
         {
             RuleFor(r => r.Occurred).NotNull().WithMessage("State whether a relapse occurred (true or false).");
             RuleFor(r => r.AtWeeks).InclusiveBetween(0, 5200);
-            RuleFor(r => r.AtWeeks).LessThanOrEqualTo(followUpWeeks ?? decimal.MaxValue)
-                .WithMessage("The relapse must fall within the follow-up.");
+            RuleFor(r => r.AtWeeks).Custom((weeks, context) =>
+            {
+                if (weeks > Report(context)?.FollowUpWeeks)
+                {
+                    context.AddFailure("The relapse must fall within the follow-up.");
+                }
+            });
             RuleFor(r => r.AtWeeks).Null().When(r => r.Occurred == false)
                 .WithMessage("No relapse occurred, so there is no relapse time.");
             RuleFor(r => r.Description).MaximumLength(LongText);
@@ -186,11 +231,11 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
                 .WithMessage("noneReported is true, so events must be empty.");
             RuleFor(a => a.Events).NotEmpty().When(a => a.NoneReported == false)
                 .WithMessage("noneReported is false: list the events.");
-            RuleFor(a => a.Events).Must(e => e is null || e.Count <= MaxListItems).WithMessage($"At most {MaxListItems} events.");
+            RuleFor(a => a.Events).MaxItems(MaxListItems).WithMessage($"At most {MaxListItems} events.");
             RuleForEach(a => a.Events).ChildRules(e =>
             {
                 e.RuleFor(x => x.Description).NotEmpty().MaximumLength(1000);
-                e.RuleFor(x => x.Severity).OneOf(Severities).When(x => x.Severity is not null);
+                e.RuleFor(x => x.Severity).OptionalOneOf(Severities);
             });
         }
     }

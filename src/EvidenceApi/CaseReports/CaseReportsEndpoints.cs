@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.Observability;
+using EvidenceApi.OpenApi;
 using EvidenceApi.Submissions;
+using EvidenceApi.Vocabularies;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -25,7 +27,7 @@ public static class CaseReportsEndpoints
             .RequireAuthorization(ApiKeyDefaults.ContributorPolicy)
             .RequireRateLimiting(Http.Protection.WritesPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .Accepts<CaseReport>("application/json")
+            .AcceptsJson<CaseReport>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -79,7 +81,13 @@ public static class CaseReportsEndpoints
                 detail: "See errors: each key is the JSON path of a field at fault.");
         }
 
-        var result = await CaseReportSubmission.SubmitAsync(dataSource, titleChecks, report!, hash!, idempotencyKey, Caller.From(user), cancellationToken);
+        // A subtype given by a synonym is stored, and answered, as its code.
+        if (report!.Patient is { ConditionSubtype: not null } patient)
+        {
+            report = report with { Patient = patient with { ConditionSubtype = Vocabulary.CanonicalSubtype(patient.Condition, patient.ConditionSubtype) } };
+        }
+
+        var result = await CaseReportSubmission.SubmitAsync(dataSource, titleChecks, report, hash!, idempotencyKey, Caller.From(user), cancellationToken);
         metrics.RecordSubmission(result switch
         {
             SubmitResult.Created => SubmissionOutcome.Accepted,

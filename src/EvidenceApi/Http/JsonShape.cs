@@ -13,15 +13,18 @@ public static class JsonShape
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Type>> PropertiesByType = new();
 
-    /// <summary>Errors keyed by JSON path (<c>outcomes[1].value</c>; <c>$</c> for the document itself).</summary>
-    public static Dictionary<string, string[]> Check<T>(JsonElement root)
+    /// <summary>
+    /// Errors keyed by JSON path (<c>outcomes[1].value</c>; <c>$</c> for the document itself). With the contract's
+    /// <paramref name="validator"/>, a number too large for its field names the range the validator allows.
+    /// </summary>
+    public static Dictionary<string, string[]> Check<T>(JsonElement root, FluentValidation.IValidator? validator = null)
     {
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        Visit(root, typeof(T), "", errors);
+        Visit(root, typeof(T), "", validator is null ? null : new FieldRule { Child = validator }, errors);
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
     }
 
-    private static void Visit(JsonElement element, Type type, string path, Dictionary<string, List<string>> errors)
+    private static void Visit(JsonElement element, Type type, string path, FieldRule? rule, Dictionary<string, List<string>> errors)
     {
         if (element.ValueKind == JsonValueKind.Null)
         {
@@ -34,9 +37,12 @@ public static class JsonShape
             _ when type == typeof(string) => element.ValueKind != JsonValueKind.String ? "must be a string"
                 : element.GetString()!.Contains('\0', StringComparison.Ordinal) ? "must not contain NUL characters" : null,
             _ when type == typeof(bool) => element.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false",
-            _ when type == typeof(int) => element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out _) ? null : "must be a whole number",
-            _ when type == typeof(long) => element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out _) ? null : "must be a whole number",
-            _ when type == typeof(decimal) => element.ValueKind == JsonValueKind.Number && element.TryGetDecimal(out _) ? null : "must be a number",
+            _ when type == typeof(int) => element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out _) ? null
+                : OutOfRange(element, whole: true, int.MinValue, int.MaxValue, rule) ?? "must be a whole number",
+            _ when type == typeof(long) => element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out _) ? null
+                : OutOfRange(element, whole: true, long.MinValue, long.MaxValue, rule) ?? "must be a whole number",
+            _ when type == typeof(decimal) => element.ValueKind == JsonValueKind.Number && element.TryGetDecimal(out _) ? null
+                : OutOfRange(element, whole: false, decimal.MinValue, decimal.MaxValue, rule) ?? "must be a number",
             _ when type == typeof(DateOnly) => element.ValueKind == JsonValueKind.String
                 && DateOnly.TryParseExact(element.GetString(), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _)
                     ? null : "must be a date written YYYY-MM-DD",
@@ -53,20 +59,28 @@ public static class JsonShape
         if (ListItemType(type) is { } itemType)
         {
             var index = 0;
+            var itemRule = rule?.Items ?? (rule?.Child is null ? null : new FieldRule { Child = rule.Child });
             foreach (var item in element.EnumerateArray())
             {
-                Visit(item, itemType, $"{path}[{index++}]", errors);
+                Visit(item, itemType, $"{path}[{index++}]", itemRule, errors);
             }
         }
         else if (element.ValueKind == JsonValueKind.Object)
         {
             var properties = Properties(type);
+            var rules = rule?.Child is { } child ? FieldRules.Of(child) : null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in element.EnumerateObject())
             {
                 var childPath = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                if (properties.TryGetValue(property.Name, out var propertyType))
+                if (!seen.Add(property.Name))
                 {
-                    Visit(property.Value, propertyType, childPath, errors);
+                    // Deserializing would keep the last value silently; which one the sender meant cannot be known.
+                    Add(errors, childPath, "The property appears more than once in its object; give it once.");
+                }
+                else if (properties.TryGetValue(property.Name, out var propertyType))
+                {
+                    Visit(property.Value, propertyType, childPath, rules?.GetValueOrDefault(property.Name), errors);
                 }
                 else
                 {
@@ -74,6 +88,39 @@ public static class JsonShape
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// For a number that does not fit its field: that it is too large (or too small), with the range the field's rules
+    /// allow, or else the range of its type. Null when the value is no number or has a fraction where a whole one is due.
+    /// </summary>
+    private static string? OutOfRange(JsonElement element, bool whole, decimal typeMin, decimal typeMax, FieldRule? rule)
+    {
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetDouble(out var value))
+        {
+            return null;
+        }
+
+        if (whole && Math.Abs(value) < 1e15 && value != Math.Floor(value))
+        {
+            return null;
+        }
+
+        if (Math.Abs(value) < 1)
+        {
+            return "has more decimal places than can be stored";
+        }
+
+        var min = rule?.Minimum ?? typeMin;
+        var max = rule?.Maximum ?? typeMax;
+        var range = (rule?.Minimum, rule?.Maximum) switch
+        {
+            (not null, not null) => $"from {min} to {max}",
+            (not null, null) => $"{(rule!.ExclusiveMinimum ? "above" : "at least")} {min}{(typeMax < decimal.MaxValue ? $" and at most {typeMax}" : "")}",
+            (null, not null) => $"at most {max}",
+            _ => typeMax < decimal.MaxValue ? $"from {typeMin} to {typeMax}" : "within ±7.9e28",
+        };
+        return $"is too {(value < 0 ? "small" : "large")}: allowed here is {(whole ? "a whole number " : "")}{range}";
     }
 
     private static Type? ListItemType(Type type) =>

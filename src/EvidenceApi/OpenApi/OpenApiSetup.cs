@@ -1,4 +1,3 @@
-using EvidenceApi.Vocabularies;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -19,12 +18,21 @@ public static class OpenApiSetup
                     Structured clinical evidence as JSON: studies (reviews, trials, case series, case reports), the
                     interventions they tested and the outcomes they measured, each traceable to its source by a quote.
                     The first body of evidence is mesenchymal stem cell (MSC) based therapy for psoriasis.
-                    Errors are RFC 9457 problem details; a 400 names the parameter or field at fault in `errors`.
+                    Errors are RFC 9457 problem details; a 400 names the parameter or field at fault in `errors`, and a query
+                    parameter an operation does not take is a 400 too, listing the ones it takes.
+                    Every GET also answers HEAD: the same status and headers (ETag, Cache-Control, Content-Length where the
+                    GET has one), without the body. Public reads carry a strong ETag; If-None-Match with it answers 304.
                     """,
                 License = new OpenApiLicense { Name = "MIT" },
+                Contact = new OpenApiContact { Name = "EvidenceApi maintainers" },
             });
+            options.DocumentFilter<TagDescriptionsFilter>();
             options.IncludeXmlComments(typeof(OpenApiSetup).Assembly, includeControllerXmlComments: true);
-            options.ParameterFilter<VocabularyParameterFilter>();
+            options.ParameterFilter<ValidatorParameterFilter>();
+            options.SchemaFilter<ValidatorSchemaFilter>();
+            options.SchemaFilter<NullableReferenceSchemaFilter>();
+            options.OperationFilter<JsonRequestBodyOperationFilter>();
+            options.OperationFilter<ServedResponsesOperationFilter>();
             options.AddSecurityDefinition(ApiKeys.ApiKeyDefaults.Scheme, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
@@ -44,7 +52,13 @@ public static class OpenApiSetup
 
     public static IApplicationBuilder UseEvidenceOpenApi(this IApplicationBuilder app)
     {
-        app.UseSwagger();
+        app.UseSwagger(swagger =>
+        {
+            swagger.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1;
+            // The server is where the document was fetched from, so that clients generated from it call the same API.
+            swagger.PreSerializeFilters.Add((document, request) =>
+                document.Servers = [new OpenApiServer { Url = $"{request.Scheme}://{request.Host}{request.PathBase}", Description = "This API" }]);
+        });
         app.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint("/swagger/v1/swagger.json", "EvidenceApi v1");
@@ -53,30 +67,6 @@ public static class OpenApiSetup
             options.EnableTryItOutByDefault();
         });
         return app;
-    }
-}
-
-/// <summary>Lists the allowed values of each coded query parameter in its description.</summary>
-internal sealed class VocabularyParameterFilter : IParameterFilter
-{
-    private static readonly Dictionary<string, IReadOnlyList<string>> Vocabularies = new(StringComparer.Ordinal)
-    {
-        ["design"] = Vocabulary.Designs,
-        ["product"] = Vocabulary.Products,
-        ["cellSource"] = Vocabulary.CellSources,
-        ["route"] = Vocabulary.Routes,
-        ["donor"] = Vocabulary.Donors,
-        ["measure"] = Vocabulary.Measures,
-        ["evidence"] = Vocabulary.EvidenceLevels,
-    };
-
-    public void Apply(IOpenApiParameter parameter, ParameterFilterContext context)
-    {
-        if (parameter is OpenApiParameter editable && parameter.In == ParameterLocation.Query
-            && parameter.Name is { } name && Vocabularies.TryGetValue(name, out var allowed))
-        {
-            editable.Description = $"{editable.Description} Allowed values: {string.Join(", ", allowed)}.".Trim();
-        }
     }
 }
 
@@ -148,5 +138,37 @@ internal sealed class RepresentationsFilter : IOperationFilter
         {
             editable.Example = System.Text.Json.Nodes.JsonValue.Create(SvgExample);
         }
+    }
+}
+
+/// <summary>Every tag the operations use, described once at the top of the document.</summary>
+internal sealed class TagDescriptionsFilter : IDocumentFilter
+{
+    private static readonly Dictionary<string, string> Descriptions = new(StringComparer.Ordinal)
+    {
+        ["Studies"] = "Studies of any design, searched, filtered and paged; one study with everything known about it.",
+        ["Interventions"] = "What was given: product, cell source, donor, route, dose and schedule.",
+        ["Outcomes"] = "What was measured, each result with its source quote.",
+        ["Vocabularies"] = "The allowed values of every coded field.",
+        ["Synthesis"] = "Pooled proportions of responders with confidence intervals.",
+        ["Statistics"] = "Counts of studies and patients for dashboards.",
+        ["Case reports"] = "Submitting a case report for curation (contributor key).",
+        ["Submissions"] = "Moderating submitted case reports (curator key); contributors see their own.",
+    };
+
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
+    {
+        var used = swaggerDoc.Paths.Values
+            .SelectMany(path => path.Operations?.Values.AsEnumerable() ?? [])
+            .SelectMany(operation => operation.Tags ?? new HashSet<OpenApiTagReference>())
+            .Select(tag => tag.Name)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        swaggerDoc.Tags = new HashSet<OpenApiTag>(used.Select(name => new OpenApiTag
+        {
+            Name = name,
+            Description = Descriptions.GetValueOrDefault(name, name),
+        }));
     }
 }

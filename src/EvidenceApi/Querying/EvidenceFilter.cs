@@ -18,7 +18,7 @@ public sealed record EvidenceFilter
     [FromQuery(Name = "condition")]
     public string? Condition { get; init; }
 
-    /// <summary>Condition subtype (case-insensitive), e.g. scalp or psoriatic_arthritis.</summary>
+    /// <summary>Condition subtype, by code or synonym (vulgaris is plaque), e.g. scalp or psoriatic_arthritis.</summary>
     /// <example>scalp</example>
     [FromQuery(Name = "subtype")]
     public string? Subtype { get; init; }
@@ -66,7 +66,7 @@ public sealed record EvidenceFilter
     /// <summary>The conditions on the study (alias <c>s</c>): condition, subtype, design, country and years.</summary>
     public SqlFilter ApplyToStudy(SqlFilter filter) => filter
         .When(Condition?.Trim().ToLowerInvariant(), "Condition", "s.condition = @Condition")
-        .When(Subtype?.Trim().ToLowerInvariant(), "Subtype", "s.condition_subtype = @Subtype")
+        .When(Vocabulary.CanonicalSubtype(null, Subtype), "Subtype", "s.condition_subtype = @Subtype")
         .WhenIn(Paging.SplitList(Design), "Designs", "s.design")
         .When(Country?.Trim(), "Country", "lower(s.country) = lower(@Country)")
         .When(YearFrom, "YearFrom", "s.year >= @YearFrom")
@@ -118,7 +118,7 @@ public sealed class EvidenceFilterValidator : AbstractValidator<EvidenceFilter>
     public EvidenceFilterValidator()
     {
         RuleFor(f => f.Condition).MaximumLength(200);
-        RuleFor(f => f.Subtype).MaximumLength(200);
+        RuleFor(f => f.Subtype).MaximumLength(200).ConditionSubtype(null);
         RuleFor(f => f.Design).InVocabulary(Vocabulary.Designs);
         RuleFor(f => f.Product).InVocabulary(Vocabulary.Products);
         RuleFor(f => f.CellSource).InVocabulary(Vocabulary.CellSources);

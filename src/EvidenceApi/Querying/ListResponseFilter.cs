@@ -74,5 +74,6 @@ public static class ListResponseFilterExtensions
                 var filter = new ListResponseFilter<TItem>(factory.ApplicationServices.GetRequiredService<IOptions<JsonOptions>>());
                 return context => filter.InvokeAsync(context, next);
             })
+            .WithMetadata(new OpenApi.ListItemsMetadata(typeof(TItem)))
             .Produces<Page<TItem>>(StatusCodes.Status200OK, "application/json", csv ? [CsvResult.ContentType] : []);
 }

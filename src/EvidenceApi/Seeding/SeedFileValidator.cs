@@ -47,7 +47,7 @@ internal sealed class SeedStudyValidator : AbstractValidator<SeedStudy>
         RuleFor(s => s.Design).OneOf(Vocabulary.Designs);
         RuleFor(s => s.Status).OneOf(Vocabulary.StudyStatuses).When(s => s.Status is not null);
         RuleFor(s => s.Condition).NotEmpty().Must(c => string.Equals(c, c.ToLowerInvariant(), StringComparison.Ordinal)).WithMessage("The condition is lower case.");
-        RuleFor(s => s.ConditionSubtype).Must(c => string.Equals(c, c?.ToLowerInvariant(), StringComparison.Ordinal)).WithMessage("The condition subtype is lower case.");
+        RuleFor(s => s.ConditionSubtype).ConditionSubtype(s => s.Condition);
         RuleFor(s => s.Participants).GreaterThanOrEqualTo(0);
         RuleFor(s => s.FollowUpWeeks).GreaterThanOrEqualTo(0);
         // The rule submitted case reports meet: a result cannot come later than the follow-up that produced it.

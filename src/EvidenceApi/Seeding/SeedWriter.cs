@@ -1,6 +1,7 @@
 using Dapper;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Vocabularies;
 using Npgsql;
 
 namespace EvidenceApi.Seeding;
@@ -105,7 +106,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
                 study.Design,
                 Status = study.Status ?? "published",
                 study.Condition,
-                study.ConditionSubtype,
+                ConditionSubtype = Vocabulary.CanonicalSubtype(study.Condition, study.ConditionSubtype),
                 study.Country,
                 study.Participants,
                 study.Population?.AgeMin,

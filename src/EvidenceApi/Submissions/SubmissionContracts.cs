@@ -1,4 +1,5 @@
 using EvidenceApi.CaseReports;
+using FluentValidation;
 
 namespace EvidenceApi.Submissions;
 
@@ -76,4 +77,11 @@ public sealed record ModerationDecision
     /// <summary>Why: required to reject, optional to publish.</summary>
     /// <example>Complete report with baseline and follow-up scores; consent stated.</example>
     public string? Reason { get; init; }
+}
+
+public sealed class ModerationDecisionValidator : AbstractValidator<ModerationDecision>
+{
+    public const int MaxReason = 2000;
+
+    public ModerationDecisionValidator() => RuleFor(d => d.Reason).MaximumLength(MaxReason);
 }

@@ -120,7 +120,7 @@ public static class SubmissionModeration
             SourceId = sourceId,
             Title = title,
             Condition = patient.Condition!.Trim().ToLowerInvariant(),
-            ConditionSubtype = patient.ConditionSubtype?.Trim().ToLowerInvariant(),
+            ConditionSubtype = Vocabularies.Vocabulary.CanonicalSubtype(patient.Condition, patient.ConditionSubtype),
             patient.Country,
             patient.Age,
             Male = patient.Sex switch { "male" => 1, "female" => 0, _ => (int?)null },

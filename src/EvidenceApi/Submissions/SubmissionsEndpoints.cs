@@ -2,6 +2,7 @@ using System.Security.Claims;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.Caching;
 using EvidenceApi.Http;
+using EvidenceApi.OpenApi;
 using EvidenceApi.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -10,6 +11,8 @@ namespace EvidenceApi.Submissions;
 
 public static class SubmissionsEndpoints
 {
+    private static readonly JsonBodyKind DecisionBody = new("moderation decision", 16 * 1024);
+
     public static RouteGroupBuilder MapSubmissions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/submissions")
@@ -41,17 +44,26 @@ public static class SubmissionsEndpoints
             .WithSummary("Publish a submission: it becomes a case-report study in every read endpoint (curators)")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
             .RequireRateLimiting(Protection.WritesPolicy)
+            .AcceptsJson<ModerationDecision>(optional: true)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         group.MapPost("/{id:long}/reject", Reject)
             .WithName("RejectSubmission")
             .WithSummary("Reject a submission, with a reason (curators)")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
             .RequireRateLimiting(Protection.WritesPolicy)
+            .AcceptsJson<ModerationDecision>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         return group;
     }
@@ -84,14 +96,28 @@ public static class SubmissionsEndpoints
     }
 
     /// <param name="id">The submission to publish.</param>
-    /// <param name="decision">An optional reason, recorded with the change.</param>
+    /// <param name="request">The HTTP request; its optional body is the decision, whose reason is recorded with the change.</param>
     /// <param name="user">The authenticated caller.</param>
     /// <param name="dataSource">The evidence database.</param>
     /// <param name="dataVersion">Moved on at once, so this instance's next read sees the new study.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ProblemHttpResult>> Publish(
-        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, DataVersion dataVersion, CancellationToken cancellationToken)
+        long id, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource dataSource, DataVersion dataVersion, CancellationToken cancellationToken)
     {
+        var (decision, problem) = await JsonBody.ReadAsync<ModerationDecision>(request, DecisionBody with { Optional = true }, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (decision?.Reason is { Length: > ModerationDecisionValidator.MaxReason })
+        {
+            return JsonBody.Invalid(DecisionBody, new Dictionary<string, string[]>
+            {
+                ["reason"] = [$"The reason may be at most {ModerationDecisionValidator.MaxReason} characters."],
+            });
+        }
+
         var result = await SubmissionModeration.PublishAsync(dataSource, id, Caller.From(user), Trimmed(decision?.Reason), cancellationToken);
         if (result is ModerationResult.Done)
         {
@@ -102,24 +128,30 @@ public static class SubmissionsEndpoints
     }
 
     /// <param name="id">The submission to reject.</param>
-    /// <param name="decision">The reason, required: the contributor reads it.</param>
+    /// <param name="request">The HTTP request; its body is the decision, whose reason is required: the contributor reads it.</param>
     /// <param name="user">The authenticated caller.</param>
     /// <param name="dataSource">The evidence database.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<SubmissionView>, ValidationProblem, ProblemHttpResult>> Reject(
-        long id, ModerationDecision? decision, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        long id, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        if (Trimmed(decision?.Reason) is not { Length: <= 2000 } reason)
+        var (decision, problem) = await JsonBody.ReadAsync<ModerationDecision>(request, DecisionBody, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (Trimmed(decision?.Reason) is not { Length: <= ModerationDecisionValidator.MaxReason } reason)
         {
             return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["reason"] = ["Give the contributor a reason for the rejection (1 to 2000 characters)."] },
+                new Dictionary<string, string[]> { ["reason"] = [$"Give the contributor a reason for the rejection (1 to {ModerationDecisionValidator.MaxReason} characters)."] },
                 title: "The request is not valid.");
         }
 
         return Answer(id, await SubmissionModeration.RejectAsync(dataSource, id, Caller.From(user), reason, cancellationToken)) switch
         {
             { Result: Ok<SubmissionView> ok } => ok,
-            { Result: ProblemHttpResult problem } => problem,
+            { Result: ProblemHttpResult answered } => answered,
             var other => throw new InvalidOperationException($"Unexpected result {other.Result}."),
         };
     }

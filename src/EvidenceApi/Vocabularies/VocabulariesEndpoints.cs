@@ -40,7 +40,8 @@ public sealed record Vocabularies(
     IReadOnlyList<Term> CellSources,
     IReadOnlyList<Term> Donors,
     IReadOnlyList<Term> Routes,
-    IReadOnlyList<MeasureTerm> Measures);
+    IReadOnlyList<MeasureTerm> Measures,
+    IReadOnlyList<SubtypeTerm> ConditionSubtypes);
 
 public static class VocabulariesEndpoints
 {
@@ -50,6 +51,12 @@ public static class VocabulariesEndpoints
         SELECT code, label FROM cell_sources ORDER BY code;
         SELECT code, label FROM routes ORDER BY code;
         SELECT code, label, min_value, max_value, is_response FROM measures ORDER BY code;
+        SELECT s.condition, s.code, s.label,
+               coalesce(array_agg(y.synonym ORDER BY y.synonym) FILTER (WHERE y.synonym IS NOT NULL), '{}') AS synonyms
+        FROM condition_subtypes s
+        LEFT JOIN condition_subtype_synonyms y ON y.condition = s.condition AND y.code = s.code
+        GROUP BY s.condition, s.code, s.label, s.sort_order
+        ORDER BY s.condition, s.sort_order;
         """;
 
     private static readonly IReadOnlyList<Term> DonorTerms =
@@ -65,7 +72,8 @@ public static class VocabulariesEndpoints
         group.MapGet("/", GetVocabularies)
             .WithName("GetVocabularies")
             .WithSummary("The allowed values of every coded field")
-            .WithDescription("Designs, products, cell sources, donors, routes and outcome measures, with labels and score ranges.");
+            .WithDescription("Designs, products, cell sources, donors, routes, outcome measures (with score ranges) and the " +
+                             "subtypes of each condition that has them (with the synonyms accepted for each).");
         return group;
     }
 
@@ -82,6 +90,9 @@ public static class VocabulariesEndpoints
         var cellSources = (await results.ReadAsync<Term>()).ToList();
         var routes = (await results.ReadAsync<Term>()).ToList();
         var measures = (await results.ReadAsync<MeasureTerm>()).ToList();
-        return new Vocabularies(designs, products, cellSources, DonorTerms, routes, measures);
+        var subtypes = (await results.ReadAsync<(string Condition, string Code, string Label, string[] Synonyms)>())
+            .Select(row => new SubtypeTerm(row.Condition, row.Code, row.Label, row.Synonyms))
+            .ToList();
+        return new Vocabularies(designs, products, cellSources, DonorTerms, routes, measures, subtypes);
     }
 }
