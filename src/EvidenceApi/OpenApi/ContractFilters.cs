@@ -266,7 +266,9 @@ internal sealed class ServedResponsesOperationFilter : IOperationFilter
             };
         }
 
-        if (isGet && !operation.Responses.ContainsKey("304"))
+        // Public reads carry an ETag; answers about keys and submissions are private and never stored.
+        var isPublic = !metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any();
+        if (isGet && isPublic && !operation.Responses.ContainsKey("304"))
         {
             operation.Responses["304"] = new OpenApiResponse { Description = "Not Modified: the ETag sent in If-None-Match is current." };
         }

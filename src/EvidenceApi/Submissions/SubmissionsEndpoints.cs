@@ -18,12 +18,13 @@ public static class SubmissionsEndpoints
         var group = app.MapGroup("/v1/submissions")
             .WithTags("Submissions")
             .RequireAuthorization(ApiKeyDefaults.ContributorPolicy)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         group.MapGet("/", List)
             .WithName("ListSubmissions")
             .WithSummary("The moderation queue (curators) or your own submissions (contributors)")
+            .WithDescription("Oldest first, filtered by status and paged like every list. Curators see every submission; " +
+                             "contributors only those they submitted with their key.")
             .ValidateArguments()
             .ListOf<SubmissionView>(csv: false);
 
@@ -36,13 +37,18 @@ public static class SubmissionsEndpoints
         group.MapGet("/{id:long}/events", Events)
             .WithName("GetSubmissionEvents")
             .WithSummary("Every change of state: who, when, from, to and why (curators)")
+            .WithDescription("The submission itself is the first event (from null to submitted), then each publish or reject.")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/{id:long}/publish", Publish)
             .WithName("PublishSubmission")
             .WithSummary("Publish a submission: it becomes a case-report study in every read endpoint (curators)")
+            .WithDescription("Only a submission still submitted can be published; its source, study, interventions and outcomes " +
+                             "are written in one transaction. The body is optional: a reason to record with the change.")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .RequireRateLimiting(Protection.WritesPolicy)
             .AcceptsJson<ModerationDecision>(optional: true)
             .ProducesValidationProblem()
@@ -55,7 +61,9 @@ public static class SubmissionsEndpoints
         group.MapPost("/{id:long}/reject", Reject)
             .WithName("RejectSubmission")
             .WithSummary("Reject a submission, with a reason (curators)")
+            .WithDescription("Only a submission still submitted can be rejected. The reason is required: the contributor reads it.")
             .RequireAuthorization(ApiKeyDefaults.CuratorPolicy)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .RequireRateLimiting(Protection.WritesPolicy)
             .AcceptsJson<ModerationDecision>()
             .ProducesValidationProblem()

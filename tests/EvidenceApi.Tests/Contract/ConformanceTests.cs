@@ -1,0 +1,240 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EvidenceApi.Tests.CaseReports;
+using EvidenceApi.Tests.Infrastructure;
+
+namespace EvidenceApi.Tests.Contract;
+
+/// <summary>
+/// Every operation of the served document, called with valid requests and so as to provoke each error it documents;
+/// every answer is checked against the document (status, content type, body schema) by <see cref="OpenApiContract"/>.
+/// An operation or a documented status that no call here reaches fails the test, so that a new operation comes with
+/// its calls.
+/// </summary>
+public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<ConformanceTests.Api>
+{
+    /// <summary>Small limits, so that each rate-limited operation can be made to answer 429.</summary>
+    public sealed class Api : EvidenceApiFactory
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Protection:WritesPerMinute", "4");
+            builder.UseSetting("Protection:ExpensiveReadsPerMinute", "4");
+        }
+    }
+
+    private readonly List<string> problems = [];
+    private readonly HashSet<string> reached = new(StringComparer.Ordinal);
+    private OpenApiContract contract = null!;
+
+    [Fact]
+    public async Task EveryOperation_WithValidRequestsAndEachDocumentedError_AnswersAsDocumented()
+    {
+        contract = await OpenApiContract.LoadAsync(api.CreateClient());
+
+        await CallReadsAsync();
+        await CallCaseReportsAsync();
+        await CallSubmissionsAsync();
+
+        var missing = contract.Operations()
+            .SelectMany(o => (o.Operation.Responses?.Keys.AsEnumerable() ?? []).Select(status => $"{o.Method} {o.Path} {status}"))
+            .Where(documented => !reached.Contains(documented))
+            .ToList();
+        Assert.True(problems.Count == 0, "Answers that do not match the document:\n" + string.Join("\n", problems));
+        Assert.True(missing.Count == 0, "Documented answers no call reached (add calls for them):\n" + string.Join("\n", missing));
+    }
+
+    private async Task CallReadsAsync()
+    {
+        var anonymous = api.CreateClient();
+        foreach (var (list, item, field) in new[]
+                 {
+                     ("/v1/studies", "?q=secretome&limit=3", "id,title"), ("/v1/interventions", "?product=msc_cells", "study"),
+                     ("/v1/outcomes", "?limit=200", "outcome,intervention"),
+                 })
+        {
+            await CallAsync(anonymous, HttpMethod.Get, list + item, HttpStatusCode.OK);
+            await CallAsync(anonymous, HttpMethod.Get, list + $"?fields={field}&limit=50", HttpStatusCode.OK);
+            await CallAsync(anonymous, HttpMethod.Get, list + "?format=csv&limit=3", HttpStatusCode.OK);
+            await CallAsync(anonymous, HttpMethod.Head, list, HttpStatusCode.OK);
+            await CallAsync(anonymous, HttpMethod.Get, list + "?limit=0", HttpStatusCode.BadRequest);
+            await CallAsync(anonymous, HttpMethod.Get, list + "?study=1", HttpStatusCode.BadRequest);
+            await NotModifiedAsync(anonymous, list);
+        }
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/studies?subtype=vulgaris&design=rct,case_series,single_arm_trial", HttpStatusCode.OK);
+
+        foreach (var study in new[] { "1", "srivastava-2024-scalp-secretome", "paganelli-2020-msc-psoriasis-review" })
+        {
+            await CallAsync(anonymous, HttpMethod.Get, $"/v1/studies/{study}", HttpStatusCode.OK);
+        }
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/studies/999999", HttpStatusCode.NotFound);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/studies/1?include=all", HttpStatusCode.BadRequest);
+        await NotModifiedAsync(anonymous, "/v1/studies/1");
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/vocabularies", HttpStatusCode.OK);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/vocabularies?lang=en", HttpStatusCode.BadRequest);
+        await NotModifiedAsync(anonymous, "/v1/vocabularies");
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/stats?condition=psoriasis", HttpStatusCode.OK);
+        await CallAsync(anonymous, HttpMethod.Get, $"/v1/stats?condition={new string('x', 201)}", HttpStatusCode.BadRequest);
+        await NotModifiedAsync(anonymous, "/v1/stats");
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=clinical_response&review=paganelli-2020-msc-psoriasis-review", HttpStatusCode.OK);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=clinical_response&review=no-such-review", HttpStatusCode.NotFound);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=height", HttpStatusCode.BadRequest);
+        await NotModifiedAsync(anonymous, "/v1/synthesis?measure=clinical_response&review=paganelli-2020-msc-psoriasis-review");
+        await UntilTooManyAsync(anonymous, n => (HttpMethod.Get, $"/v1/synthesis?measure=pasi&threshold={n + 1}", null));
+    }
+
+    private async Task CallCaseReportsAsync()
+    {
+        var contributor = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        await CallAsync(contributor, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.Created, Json(NewReport()), idempotencyKey: "conformance-1");
+        await CallAsync(contributor, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.UnprocessableEntity, Json(NewReport()), idempotencyKey: "conformance-1");
+
+        var writer = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        var known = NewReport();
+        known["source"]!["doi"] = "10.46439/stemcell.5.019";
+        await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.Conflict, Json(known));
+        await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.BadRequest, Json(CaseReportValidatorTests.With(NewReport(), "outcomes[0].assessed", 2)));
+        await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.BadRequest, new StringContent("{\"title\": }", Encoding.UTF8, "application/json"));
+
+        var other = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        await CallAsync(other, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.UnsupportedMediaType, new StringContent(NewReport().ToJsonString(), Encoding.UTF8, "text/plain"));
+        await CallAsync(other, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.RequestEntityTooLarge, Json(CaseReportValidatorTests.With(NewReport(), "summary", new string('x', 300 * 1024))));
+        await CallAsync(api.CreateClient(), HttpMethod.Post, "/v1/case-reports", HttpStatusCode.Unauthorized, Json(NewReport()));
+        await CallAsync(api.CreateClient(), HttpMethod.Post, "/v1/case-reports?draft=true", HttpStatusCode.BadRequest, Json(NewReport()));
+
+        var limited = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        await UntilTooManyAsync(limited, _ => (HttpMethod.Post, "/v1/case-reports", Json(NewReport())));
+    }
+
+    private async Task CallSubmissionsAsync()
+    {
+        var contributor = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        var curator = api.CreateClient(await api.CreateKeyAsync("curator"));
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var created = await contributor.PostAsync("/v1/case-reports", Json(NewReport()));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        }
+
+        var reader = api.CreateClient(await api.CreateKeyAsync("curator"));
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions?status=submitted", HttpStatusCode.OK);
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions?fields=id,status", HttpStatusCode.OK);
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions?status=lost", HttpStatusCode.BadRequest);
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions?state=submitted", HttpStatusCode.BadRequest);
+        await CallAsync(api.CreateClient(), HttpMethod.Get, "/v1/submissions", HttpStatusCode.Unauthorized);
+        await CallAsync(contributor, HttpMethod.Get, "/v1/submissions", HttpStatusCode.OK);
+
+        await CallAsync(reader, HttpMethod.Get, $"/v1/submissions/{ids[0]}", HttpStatusCode.OK);
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions/999999", HttpStatusCode.NotFound);
+        await CallAsync(reader, HttpMethod.Get, $"/v1/submissions/{ids[0]}?full=1", HttpStatusCode.BadRequest);
+        await CallAsync(api.CreateClient(), HttpMethod.Get, $"/v1/submissions/{ids[0]}", HttpStatusCode.Unauthorized);
+
+        await CallAsync(reader, HttpMethod.Get, $"/v1/submissions/{ids[0]}/events", HttpStatusCode.OK);
+        await CallAsync(reader, HttpMethod.Get, "/v1/submissions/999999/events", HttpStatusCode.NotFound);
+        await CallAsync(reader, HttpMethod.Get, $"/v1/submissions/{ids[0]}/events?all=1", HttpStatusCode.BadRequest);
+        await CallAsync(contributor, HttpMethod.Get, $"/v1/submissions/{ids[0]}/events", HttpStatusCode.Forbidden);
+        await CallAsync(api.CreateClient(), HttpMethod.Get, $"/v1/submissions/{ids[0]}/events", HttpStatusCode.Unauthorized);
+
+        foreach (var (action, id) in new[] { ("publish", ids[0]), ("reject", ids[1]) })
+        {
+            StringContent Decision() => Json(new JsonObject { ["reason"] = "Checked against the source." });
+            var url = $"/v1/submissions/{id}/{action}";
+            await CallAsync(api.CreateClient(), HttpMethod.Post, url, HttpStatusCode.Unauthorized, Decision());
+            await CallAsync(contributor, HttpMethod.Post, url, HttpStatusCode.Forbidden, Decision());
+            var moderator = api.CreateClient(await api.CreateKeyAsync("curator"));
+            await CallAsync(moderator, HttpMethod.Post, url, HttpStatusCode.UnsupportedMediaType, new StringContent("reason", Encoding.UTF8, "text/plain"));
+            await CallAsync(moderator, HttpMethod.Post, url, HttpStatusCode.BadRequest, new StringContent("{\"reason\": \"a\", \"reason\": \"b\"}", Encoding.UTF8, "application/json"));
+            await CallAsync(moderator, HttpMethod.Post, url, HttpStatusCode.RequestEntityTooLarge, Json(new JsonObject { ["reason"] = new string('x', 20 * 1024) }));
+            await CallAsync(moderator, HttpMethod.Post, $"/v1/submissions/999999/{action}", HttpStatusCode.NotFound, Decision());
+            var second = api.CreateClient(await api.CreateKeyAsync("curator"));
+            await CallAsync(second, HttpMethod.Post, url, HttpStatusCode.OK, Decision());
+            await CallAsync(second, HttpMethod.Post, url, HttpStatusCode.Conflict, Decision());
+            await CallAsync(second, HttpMethod.Post, url + "?notify=true", HttpStatusCode.BadRequest, Decision());
+            var limited = api.CreateClient(await api.CreateKeyAsync("curator"));
+            await UntilTooManyAsync(limited, _ => (HttpMethod.Post, $"/v1/submissions/{ids[2]}/{action}", Json(new JsonObject { ["reason"] = "" })));
+        }
+
+        await CallAsync(curator, HttpMethod.Get, $"/v1/submissions/{ids[2]}", HttpStatusCode.OK);
+    }
+
+    private async Task NotModifiedAsync(HttpClient client, string url)
+    {
+        var first = await client.GetAsync(url);
+        Assert.True(first.Headers.ETag is not null, $"{url} has no ETag");
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+        await SendAsync(client, request, HttpStatusCode.NotModified);
+    }
+
+    /// <summary>Repeats a request (the nth made by <paramref name="make"/>) until it is answered 429, at most ten times.</summary>
+    private async Task UntilTooManyAsync(HttpClient client, Func<int, (HttpMethod Method, string Url, HttpContent? Body)> make)
+    {
+        for (var n = 0; n < 10; n++)
+        {
+            var (method, url, body) = make(n);
+            using var request = new HttpRequestMessage(method, url) { Content = body };
+            var response = await client.SendAsync(request);
+            await RecordAsync(request, response);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"{make(0).Url} was never answered 429");
+    }
+
+    private async Task CallAsync(HttpClient client, HttpMethod method, string url, HttpStatusCode expected, HttpContent? body = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = body };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        await SendAsync(client, request, expected);
+    }
+
+    private async Task SendAsync(HttpClient client, HttpRequestMessage request, HttpStatusCode expected)
+    {
+        var response = await client.SendAsync(request);
+        var body = await RecordAsync(request, response);
+        if (response.StatusCode != expected)
+        {
+            problems.Add($"{request.Method} {request.RequestUri}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        }
+    }
+
+    private async Task<string> RecordAsync(HttpRequestMessage request, HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        problems.AddRange(await contract.CheckAsync(request, response, body));
+        var path = request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : request.RequestUri.OriginalString.Split('?')[0];
+        var method = request.Method == HttpMethod.Head ? "GET" : request.Method.Method;
+        reached.Add($"{method} {contract.Template(path)} {(int)response.StatusCode}");
+        return body;
+    }
+
+    private static JsonNode NewReport()
+    {
+        var report = CaseReportValidatorTests.Example();
+        report["source"]!["doi"] = $"10.5555/evidence.conformance.{Guid.NewGuid():N}";
+        report["title"] = $"Conformance case {Guid.NewGuid():N}";
+        report["source"]!["title"] = report["title"]!.GetValue<string>();
+        return report;
+    }
+
+    private static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+}
