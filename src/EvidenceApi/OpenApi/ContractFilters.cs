@@ -69,16 +69,17 @@ internal sealed class ValidatorSchemaFilter(IServiceProvider services) : ISchema
             // A reference (an object field) carries nothing beside it; its own schema states its rules.
             if (property is OpenApiSchema target)
             {
-                ContractSchemas.ApplyRule(target, rule);
                 if (rule.Required)
                 {
                     target.Type &= ~JsonSchemaType.Null;
                 }
 
+                ContractSchemas.ApplyRule(target, rule);
+
                 if (rule.Items is { } items && target.Items is OpenApiSchema itemSchema)
                 {
-                    ContractSchemas.ApplyRule(itemSchema, items);
                     itemSchema.Type &= ~JsonSchemaType.Null;
+                    ContractSchemas.ApplyRule(itemSchema, items);
                 }
             }
         }
