@@ -53,7 +53,7 @@ public sealed class DatabaseBackup(string binDirectory, string connectionString)
             log($"Restoring {file} into a new database, {restoring}");
             await RunAsync("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", $"--dbname={Conninfo(restoring)}", file], cancellationToken);
             var target = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Database = restoring }.ConnectionString;
-            await DatabaseMigrator.MigrateAsync(target, log, cancellationToken);
+            await DatabaseMigrator.MigrateAsync(target, log, cancellationToken: cancellationToken);
             var current = await CurrentVersionAsync(cancellationToken);
             await using (var restored = new NpgsqlConnection(target))
             {

@@ -12,7 +12,12 @@ public static class DatabaseMigrator
     private const string ResourcePrefix = "Migrations.";
 
     /// <summary>Runs the migrations not yet applied and returns their names; tells <paramref name="log"/> what it does, if given.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <param name="connectionString">The database.</param>
+    /// <param name="log">Told what is done, if given.</param>
+    /// <param name="before">Only the migrations whose file name sorts before this one (a test of a migration sets up the data it finds).</param>
+    /// <param name="cancellationToken">Stops waiting for the migration lock.</param>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(
+        string connectionString, Action<string>? log = null, string? before = null, CancellationToken cancellationToken = default)
     {
         // With replicas in the connection string, migrations go to the primary only.
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -23,7 +28,7 @@ public static class DatabaseMigrator
         }
 
         // Most starts have nothing to apply: one query tells, without taking the lock or building DbUp's upgrader.
-        if (!await AnyPendingAsync(connectionString, cancellationToken))
+        if (!await AnyPendingAsync(connectionString, before, cancellationToken))
         {
             return [];
         }
@@ -43,7 +48,7 @@ public static class DatabaseMigrator
         {
             var upgrader = DeployChanges.To
                 .PostgresqlDatabase(connectionString)
-                .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+                .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => IsMigration(name, before))
                 .WithTransactionPerScript()
                 .WithVariablesDisabled()
                 // A migration may rebuild indexes over millions of rows.
@@ -70,10 +75,10 @@ public static class DatabaseMigrator
     }
 
     /// <summary>Whether a migration embedded in the assembly is missing from DbUp's journal (or the journal itself is).</summary>
-    private static async Task<bool> AnyPendingAsync(string connectionString, CancellationToken cancellationToken)
+    private static async Task<bool> AnyPendingAsync(string connectionString, string? before, CancellationToken cancellationToken)
     {
         var embedded = typeof(DatabaseMigrator).Assembly.GetManifestResourceNames()
-            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .Where(name => IsMigration(name, before))
             .ToList();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -89,4 +94,8 @@ public static class DatabaseMigrator
             return true;
         }
     }
+
+    private static bool IsMigration(string resourceName, string? before) =>
+        resourceName.StartsWith(ResourcePrefix, StringComparison.Ordinal)
+        && (before is null || string.CompareOrdinal(resourceName[ResourcePrefix.Length..], before) < 0);
 }

@@ -65,6 +65,12 @@ public sealed class MigrationTests
         Assert.Equal(Vocabulary.CellSources.Order(), await Codes("cell_sources"));
         Assert.Equal(Vocabulary.Routes.Order(), await Codes("routes"));
         Assert.Equal(Vocabulary.Measures.Order(), await Codes("measures"));
+        Assert.Equal(
+            Vocabulary.ConditionSubtypes.Select(s => $"{s.Condition}/{s.Code}: {s.Label}").Order(),
+            (await connection.QueryAsync<string>("SELECT condition || '/' || code || ': ' || label FROM condition_subtypes")).Order());
+        Assert.Equal(
+            Vocabulary.ConditionSubtypes.SelectMany(s => s.Synonyms.Select(synonym => $"{s.Condition}/{synonym}={s.Code}")).Order(),
+            (await connection.QueryAsync<string>("SELECT condition || '/' || synonym || '=' || code FROM condition_subtype_synonyms")).Order());
     }
 
     [Theory]
