@@ -79,13 +79,14 @@ public sealed record CaseReportPatient
     /// <example>38</example>
     public decimal? Age { get; init; }
 
-    /// <summary>female, male, other or unknown.</summary>
+    /// <summary>The patient's sex.</summary>
     /// <example>male</example>
     public string? Sex { get; init; }
 
     /// <example>psoriasis</example>
     public string? Condition { get; init; }
 
+    /// <summary>A subtype of the condition, by its code or a synonym (vulgaris is stored as plaque); GET /v1/vocabularies lists them.</summary>
     /// <example>scalp</example>
     public string? ConditionSubtype { get; init; }
 
@@ -106,7 +107,7 @@ public sealed record CaseReportPatient
 
 public sealed record CaseReportScore
 {
-    /// <summary>A score measure: pasi, bsa, pga, iga, dlqi or pssi.</summary>
+    /// <summary>A score measure.</summary>
     /// <example>pssi</example>
     public string? Measure { get; init; }
 
@@ -119,19 +120,19 @@ public sealed record CaseReportScore
 
 public sealed record CaseReportIntervention
 {
-    /// <summary>msc_cells, stromal_vascular_fraction, conditioned_medium, exosomes or other.</summary>
+    /// <summary>What was given.</summary>
     /// <example>conditioned_medium</example>
     public string? Product { get; init; }
 
-    /// <summary>umbilical_cord, adipose, bone_marrow, ... or unknown.</summary>
+    /// <summary>Where the cells came from.</summary>
     /// <example>adipose</example>
     public string? CellSource { get; init; }
 
-    /// <summary>autologous, allogeneic or unknown.</summary>
+    /// <summary>Whose cells they were.</summary>
     /// <example>allogeneic</example>
     public string? Donor { get; init; }
 
-    /// <summary>intravenous, subcutaneous, intradermal, intralesional, topical, intramuscular, intra_articular, other or unknown.</summary>
+    /// <summary>How it was given.</summary>
     /// <example>topical</example>
     public string? Route { get; init; }
 
@@ -166,7 +167,7 @@ public sealed record CaseReportOutcome
     /// <example>0</example>
     public int? Intervention { get; init; }
 
-    /// <summary>pasi, pasi_50, pasi_75, pasi_90, pasi_100, bsa, pga, iga, dlqi, pssi, clinical_response, relapse_free, adverse_events or other.</summary>
+    /// <summary>What was measured (labels and score ranges: GET /v1/vocabularies).</summary>
     /// <example>pssi</example>
     public string? Measure { get; init; }
 
@@ -190,7 +191,7 @@ public sealed record CaseReportOutcome
     /// <summary>Top of the declared scale; required for PGA and IGA.</summary>
     public decimal? ScaleMax { get; init; }
 
-    /// <summary>Participants assessed (1 for a single case).</summary>
+    /// <summary>Participants assessed: at most the patients the report describes (one).</summary>
     /// <example>1</example>
     public int? Assessed { get; init; }
 
@@ -228,7 +229,7 @@ public sealed record CaseReportAdverseEvent
     /// <example>Transient itching at the application site</example>
     public string? Description { get; init; }
 
-    /// <summary>mild, moderate, severe or serious.</summary>
+    /// <summary>How severe the event was.</summary>
     /// <example>mild</example>
     public string? Severity { get; init; }
 }
