@@ -19,13 +19,14 @@ public static class ScaleData
 
     private static readonly (string Condition, string[] Subtypes, int Weight)[] Conditions =
     [
-        ("psoriasis", ["plaque", "scalp", "vulgaris", "psoriatic_arthritis", "guttate"], 40),
-        ("atopic dermatitis", ["moderate", "severe"], 12),
-        ("systemic lupus erythematosus", ["lupus_nephritis"], 8),
-        ("crohn's disease", ["perianal_fistula"], 8),
+        // Subtypes come from the vocabulary (db/0012_condition_subtypes.sql): only psoriasis has them so far.
+        ("psoriasis", ["plaque", "scalp", "pustular", "psoriatic_arthritis", "guttate"], 40),
+        ("atopic dermatitis", [], 12),
+        ("systemic lupus erythematosus", [], 8),
+        ("crohn's disease", [], 8),
         ("knee osteoarthritis", [], 8),
-        ("multiple sclerosis", ["relapsing_remitting", "progressive"], 6),
-        ("graft-versus-host disease", ["acute", "chronic"], 6),
+        ("multiple sclerosis", [], 6),
+        ("graft-versus-host disease", [], 6),
         ("rheumatoid arthritis", [], 6),
         ("systemic sclerosis", [], 3),
         ("vitiligo", [], 3),
