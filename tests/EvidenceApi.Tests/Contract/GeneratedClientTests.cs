@@ -21,11 +21,8 @@ public sealed class GeneratedClientTests
     [Fact]
     public async Task KiotaClient_FromTheServedDocument_PagesReadsAndSubmits()
     {
-        var connectionString = await TestPostgres.CreateSeededDatabaseAsync();
-        using var api = ApiProcess.Start(connectionString);
-        await api.WaitUntilReadyAsync();
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
-        var key = await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, "contributor", "generated client");
+        var (api, connectionString, key) = await ApiProcess.StartSeededAsync("contributor");
+        using var _ = api;
 
         var folder = Directory.CreateTempSubdirectory("evidence-kiota-client-");
         try

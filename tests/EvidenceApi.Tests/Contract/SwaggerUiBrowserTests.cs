@@ -14,11 +14,8 @@ public sealed class SwaggerUiBrowserTests
     [ChromiumFact]
     public async Task SwaggerUi_AuthorizedContributor_RunsThePostExampleAndAFilteredGet()
     {
-        var connectionString = await TestPostgres.CreateSeededDatabaseAsync();
-        using var api = ApiProcess.Start(connectionString);
-        await api.WaitUntilReadyAsync();
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
-        var key = await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, "contributor", "browser test");
+        var (api, connectionString, key) = await ApiProcess.StartSeededAsync("contributor");
+        using var _ = api;
 
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         using var playwright = await Playwright.CreateAsync();

@@ -108,6 +108,19 @@ public sealed class ApiProcess : IDisposable
         return start;
     }
 
+    /// <summary>
+    /// Starts the API over a database of its own, copied from the seeded template, waits until it is ready and makes a
+    /// key of <paramref name="role"/> in that database.
+    /// </summary>
+    public static async Task<(ApiProcess Api, string ConnectionString, string Key)> StartSeededAsync(string role)
+    {
+        var connectionString = await TestPostgres.CreateSeededDatabaseAsync();
+        var api = Start(connectionString);
+        await api.WaitUntilReadyAsync();
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        return (api, connectionString, await ApiKeys.ApiKeyStore.CreateAsync(dataSource, role, $"test {role}"));
+    }
+
     /// <summary>Waits until the API answers its readiness check (60 s unless told).</summary>
     public async Task WaitUntilReadyAsync(TimeSpan? within = null)
     {
