@@ -86,15 +86,14 @@ public sealed class SynthesisQueryValidator : AbstractValidator<SynthesisQuery>
     public SynthesisQueryValidator()
     {
         RuleFor(q => q.Measure).NotEmpty().WithMessage("Choose the response definition: measure=clinical_response, pasi_75, or a score measure with threshold.")
-            .Must(m => m is null || SynthesisQuery.ResponderMeasures.Contains(m) || SynthesisQuery.ScoreMeasures.Contains(m))
+            .OptionalOneOf([.. SynthesisQuery.ResponderMeasures, .. SynthesisQuery.ScoreMeasures])
             .WithMessage((_, m) => $"'{m}' cannot define a response. Allowed: {Vocabulary.Describe(SynthesisQuery.ResponderMeasures.Concat(SynthesisQuery.ScoreMeasures))}.");
         RuleFor(q => q.Threshold).NotNull().When(q => q.Measure is not null && SynthesisQuery.ScoreMeasures.Contains(q.Measure))
             .WithMessage("A score measure needs threshold: the percent improvement from baseline that counts as a response (e.g. 75).");
         RuleFor(q => q.Threshold).Null().When(q => q.Measure is not null && SynthesisQuery.ResponderMeasures.Contains(q.Measure))
             .WithMessage("A responder measure defines its own threshold; leave threshold out.");
         RuleFor(q => q.Threshold).InclusiveBetween(1, 100);
-        RuleFor(q => q.Timepoint).InVocabulary(SynthesisQuery.Timepoints);
-        RuleFor(q => q.Timepoint).Must(t => t is null || !t.Contains(',', StringComparison.Ordinal)).WithMessage("Choose one timepoint.");
+        RuleFor(q => q.Timepoint).OptionalOneOf(SynthesisQuery.Timepoints);
         RuleFor(q => q.Review).MaximumLength(200);
         RuleFor(q => q.Model).OneValueOf(SynthesisQuery.Models);
         RuleFor(q => q.Transform).OneValueOf(ProportionScale.Names);

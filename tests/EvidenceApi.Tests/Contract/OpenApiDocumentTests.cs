@@ -91,6 +91,18 @@ public sealed class OpenApiDocumentTests(EvidenceApiFactory api) : IClassFixture
         Assert.Equal((1, 200), (studies["limit"].GetProperty("schema").GetProperty("minimum").GetInt32(), studies["limit"].GetProperty("schema").GetProperty("maximum").GetInt32()));
     }
 
+    [Fact]
+    public async Task SingleValueParameters_ListTheirValuesAsAnEnum()
+    {
+        var synthesis = (await DocumentAsync()).GetProperty("paths").GetProperty("/v1/synthesis").GetProperty("get").GetProperty("parameters")
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+
+        Assert.True(synthesis["measure"].GetProperty("required").GetBoolean());
+        Assert.Equal(EvidenceApi.Synthesis.SynthesisQuery.ResponderMeasures.Concat(EvidenceApi.Synthesis.SynthesisQuery.ScoreMeasures),
+            Strings(synthesis["measure"].GetProperty("schema").GetProperty("enum")));
+        Assert.Equal(["last", "first"], Strings(synthesis["timepoint"].GetProperty("schema").GetProperty("enum")));
+    }
+
     [Theory]
     [InlineData("design", "case_report", true)]
     [InlineData("design", "case_report,case_series", true)]
