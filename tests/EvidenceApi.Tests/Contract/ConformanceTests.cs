@@ -24,7 +24,7 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         {
             base.ConfigureWebHost(builder);
             builder.UseSetting("Protection:WritesPerMinute", "4");
-            builder.UseSetting("Protection:ExpensiveReadsPerMinute", "4");
+            builder.UseSetting("Protection:ExpensiveReadsPerMinute", "12");
         }
     }
 
@@ -90,7 +90,19 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=clinical_response&review=no-such-review", HttpStatusCode.NotFound);
         await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=height", HttpStatusCode.BadRequest);
         await NotModifiedAsync(anonymous, "/v1/synthesis?measure=clinical_response&review=paganelli-2020-msc-psoriasis-review");
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis?measure=clinical_response&model=random&by=design", HttpStatusCode.OK);
+        using (var svg = new HttpRequestMessage(HttpMethod.Get, "/v1/synthesis?measure=clinical_response&model=fixed"))
+        {
+            svg.Headers.Accept.ParseAdd("image/svg+xml");
+            await SendAsync(anonymous, svg, HttpStatusCode.OK);
+        }
+
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis/forest.svg?measure=clinical_response&model=random", HttpStatusCode.OK);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis/forest.svg?measure=pasi_75&review=no-such-review", HttpStatusCode.NotFound);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/synthesis/forest.svg?measure=pasi_75&route=oral", HttpStatusCode.BadRequest);
+        await NotModifiedAsync(anonymous, "/v1/synthesis/forest.svg?measure=clinical_response&model=random");
         await UntilTooManyAsync(anonymous, n => (HttpMethod.Get, $"/v1/synthesis?measure=pasi&threshold={n + 1}", null));
+        await UntilTooManyAsync(anonymous, n => (HttpMethod.Get, $"/v1/synthesis/forest.svg?measure=pasi&threshold={n + 1}", null));
     }
 
     private async Task CallCaseReportsAsync()
@@ -178,10 +190,10 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         await SendAsync(client, request, HttpStatusCode.NotModified);
     }
 
-    /// <summary>Repeats a request (the nth made by <paramref name="make"/>) until it is answered 429, at most ten times.</summary>
+    /// <summary>Repeats a request (the nth made by <paramref name="make"/>) until it is answered 429, at most twenty times.</summary>
     private async Task UntilTooManyAsync(HttpClient client, Func<int, (HttpMethod Method, string Url, HttpContent? Body)> make)
     {
-        for (var n = 0; n < 10; n++)
+        for (var n = 0; n < 20; n++)
         {
             var (method, url, body) = make(n);
             using var request = new HttpRequestMessage(method, url) { Content = body };
