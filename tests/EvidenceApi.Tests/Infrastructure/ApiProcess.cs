@@ -118,7 +118,7 @@ public sealed class ApiProcess : IDisposable
         var api = Start(connectionString);
         await api.WaitUntilReadyAsync();
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
-        return (api, connectionString, await ApiKeys.ApiKeyStore.CreateAsync(dataSource, role, $"test {role}"));
+        return (api, connectionString, await EvidenceApi.ApiKeys.ApiKeyStore.CreateAsync(dataSource, role, $"test {role}"));
     }
 
     /// <summary>Waits until the API answers its readiness check (60 s unless told).</summary>
