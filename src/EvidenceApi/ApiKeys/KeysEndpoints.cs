@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EvidenceApi.Http;
+using EvidenceApi.OpenApi;
 using EvidenceApi.Querying;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -9,6 +10,9 @@ namespace EvidenceApi.ApiKeys;
 /// <summary>Curators onboard contributors without shell access to the server: issue, list and revoke contributor keys.</summary>
 public static class KeysEndpoints
 {
+    private static readonly JsonBodyKind NewKeyBody = new("key request", 16 * 1024);
+    private static readonly JsonBodyKind RevokeBody = new("revocation", 16 * 1024, Optional: true);
+
     public static RouteGroupBuilder MapKeys(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/keys")
@@ -23,8 +27,11 @@ public static class KeysEndpoints
             .WithDescription("Only a SHA-256 hash of the key is kept. Curator keys are made on the server: " +
                              "dotnet run --project src/EvidenceApi -- create-key --role curator --name \"...\". The change is in the audit trail.")
             .RequireRateLimiting(Protection.WritesPolicy)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ValidateArguments();
+            .AcceptsJson<NewApiKey>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         group.MapGet("/", List)
             .WithName("ListKeys")
@@ -40,11 +47,15 @@ public static class KeysEndpoints
         group.MapPost("/{id:long}/revoke", Revoke)
             .WithName("RevokeKey")
             .WithSummary("Revoke a contributor key: refused at once by every instance (curators)")
-            .WithDescription("Revoking a revoked key changes nothing and answers it as it is. Curator keys are revoked on the server: revoke-key ID.")
+            .WithDescription("Revoking a revoked key changes nothing and answers it as it is. Curator keys are revoked on the server " +
+                             "(revoke-key ID); asking for one here is 403. The body is optional: a reason to record in the audit trail.")
             .RequireRateLimiting(Protection.WritesPolicy)
+            .AcceptsJson<RevokeApiKey>(optional: true)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ValidateArguments();
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         group.MapGet("/events", Events)
             .WithName("ListKeyEvents")
@@ -55,23 +66,24 @@ public static class KeysEndpoints
         return group;
     }
 
-    /// <param name="request">Who the key is for and, optionally, when it expires.</param>
+    /// <param name="request">The HTTP request; its body says whom the key is for and, optionally, when it expires.</param>
     /// <param name="user">The authenticated curator.</param>
     /// <param name="dataSource">The evidence database.</param>
     /// <param name="time">The clock, for the expiry.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
-    private static async Task<Results<Created<IssuedApiKey>, ValidationProblem>> Issue(
-        NewApiKey? request, ClaimsPrincipal user, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> Issue(
+        HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (request is null)
+        var (newKey, problem) = await JsonBody.ReadValidAsync<NewApiKey>(request, NewKeyBody, cancellationToken);
+        if (problem is not null)
         {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["name"] = ["Name whom the key is for."] }, title: "The request is not valid.");
+            return problem;
         }
 
-        var expiresAt = request.ExpiresInDays is { } days ? time.GetUtcNow().AddDays(days) : (DateTimeOffset?)null;
+        // A body that is not optional is either read and valid or answered with its problem.
+        var expiresAt = newKey!.ExpiresInDays is { } days ? time.GetUtcNow().AddDays(days) : (DateTimeOffset?)null;
         var issued = await ApiKeyStore.IssueAsync(
-            dataSource, "contributor", request.Name!.Trim(), expiresAt, KeyActor.Curator(Caller.From(user)), cancellationToken);
+            dataSource, "contributor", newKey.Name!.Trim(), expiresAt, KeyActor.Curator(Caller.From(user)), cancellationToken);
         return TypedResults.Created($"/v1/keys/{issued.Id}", issued);
     }
 
@@ -86,14 +98,20 @@ public static class KeysEndpoints
         await ApiKeyStore.FindAsync(dataSource, id, cancellationToken) is { } key ? TypedResults.Ok(key) : NotFound(id);
 
     /// <param name="id">The key to revoke.</param>
-    /// <param name="request">An optional reason, recorded in the audit trail.</param>
+    /// <param name="request">The HTTP request; its optional body gives a reason, recorded in the audit trail.</param>
     /// <param name="user">The authenticated curator.</param>
     /// <param name="dataSource">The evidence database.</param>
     /// <param name="cancellationToken">Cancelled when the client goes away.</param>
     private static async Task<Results<Ok<ApiKeyView>, ProblemHttpResult>> Revoke(
-        long id, RevokeApiKey? request, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        long id, HttpRequest request, ClaimsPrincipal user, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? null : request.Reason.Trim();
+        var (revocation, problem) = await JsonBody.ReadValidAsync<RevokeApiKey>(request, RevokeBody, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var reason = string.IsNullOrWhiteSpace(revocation?.Reason) ? null : revocation.Reason.Trim();
         return await ApiKeyStore.RevokeAsync(dataSource, id, KeyActor.Curator(Caller.From(user)), reason, "contributor", cancellationToken) switch
         {
             RevokeResult.Done done => TypedResults.Ok(done.Key),

@@ -89,6 +89,23 @@ public static partial class JsonBody
         }
     }
 
+    /// <summary>
+    /// Reads the body as <see cref="ReadAsync{T}"/> does, then applies <typeparamref name="T"/>'s validator: every failure
+    /// at once in one 400, keyed by JSON path.
+    /// </summary>
+    public static async Task<JsonBodyResult<T>> ReadValidAsync<T>(HttpRequest request, JsonBodyKind kind, CancellationToken cancellationToken)
+        where T : class
+    {
+        var read = await ReadAsync<T>(request, kind, cancellationToken);
+        if (read.Value is null || request.HttpContext.RequestServices.GetService<IValidator<T>>() is not { } validator)
+        {
+            return read;
+        }
+
+        var validation = await validator.ValidateAsync(read.Value, cancellationToken);
+        return validation.IsValid ? read : new(null, Invalid(kind, validation.ToDictionary()));
+    }
+
     public static ProblemHttpResult Invalid(JsonBodyKind kind, IDictionary<string, string[]> errors) => TypedResults.Problem(
         new HttpValidationProblemDetails(errors)
         {

@@ -153,16 +153,35 @@ public sealed class KeyManagementTests(EvidenceApiFactory api) : IClassFixture<E
         var issue = paths.GetProperty("/v1/keys").GetProperty("post");
         Assert.True(issue.GetProperty("responses").TryGetProperty("201", out var created));
         Assert.Contains("IssuedApiKey", created.GetRawText(), StringComparison.Ordinal);
-        foreach (var status in new[] { "400", "401", "403", "429" })
+        foreach (var status in new[] { "400", "401", "403", "413", "415", "429" })
         {
             Assert.True(issue.GetProperty("responses").TryGetProperty(status, out _), $"POST /v1/keys does not document {status}");
         }
 
-        Assert.True(paths.GetProperty("/v1/keys/{id}/revoke").GetProperty("post").GetProperty("responses").TryGetProperty("404", out _));
+        var revoke = paths.GetProperty("/v1/keys/{id}/revoke").GetProperty("post");
+        foreach (var status in new[] { "200", "400", "401", "403", "404", "413", "415", "429" })
+        {
+            Assert.True(revoke.GetProperty("responses").TryGetProperty(status, out _), $"POST /v1/keys/{{id}}/revoke does not document {status}");
+        }
+
+        Assert.True(issue.GetProperty("requestBody").GetProperty("required").GetBoolean());
+        Assert.False(revoke.GetProperty("requestBody").TryGetProperty("required", out var revokeBodyRequired) && revokeBodyRequired.GetBoolean());
         Assert.True(paths.GetProperty("/v1/keys/events").GetProperty("get").GetProperty("responses").TryGetProperty("200", out _));
+
+        // OpenAPI 3.1 schemas are JSON Schema 2020-12: examples is a list. Request schemas state what the validators enforce.
         var schemas = document.GetProperty("components").GetProperty("schemas");
-        Assert.Equal(90, schemas.GetProperty("NewApiKey").GetProperty("properties").GetProperty("expiresInDays").GetProperty("example").GetInt32());
-        Assert.Equal("active", schemas.GetProperty("ApiKeyView").GetProperty("properties").GetProperty("status").GetProperty("example").GetString());
+        var newKey = schemas.GetProperty("NewApiKey");
+        Assert.Equal(["name"], newKey.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        var name = newKey.GetProperty("properties").GetProperty("name");
+        Assert.Equal("string", name.GetProperty("type").GetString());
+        Assert.Equal(1, name.GetProperty("minLength").GetInt32());
+        Assert.Equal(200, name.GetProperty("maxLength").GetInt32());
+        var expiresInDays = newKey.GetProperty("properties").GetProperty("expiresInDays");
+        Assert.Equal(90, expiresInDays.GetProperty("examples")[0].GetInt32());
+        Assert.Equal(1, expiresInDays.GetProperty("minimum").GetInt32());
+        Assert.Equal(3650, expiresInDays.GetProperty("maximum").GetInt32());
+        Assert.Equal(2000, schemas.GetProperty("RevokeApiKey").GetProperty("properties").GetProperty("reason").GetProperty("maxLength").GetInt32());
+        Assert.Equal("active", schemas.GetProperty("ApiKeyView").GetProperty("properties").GetProperty("status").GetProperty("examples")[0].GetString());
     }
 
     private async Task<(long Id, HttpClient Client)> CuratorAsync(string name)

@@ -7,7 +7,7 @@ using EvidenceApi.Tests.Infrastructure;
 
 namespace EvidenceApi.Tests.CaseReports;
 
-/// <summary>Every JSON body (case reports, moderation decisions) is read alike: type, syntax, repeated properties, numbers out of range.</summary>
+/// <summary>Every JSON body (case reports, moderation decisions, key requests) is read alike: type, syntax, repeated properties, numbers out of range.</summary>
 public sealed class JsonBodyTests(EvidenceApiFactory api) : IClassFixture<EvidenceApiFactory>
 {
     private static string Report(Func<string, string>? edit = null)
@@ -120,6 +120,88 @@ public sealed class JsonBodyTests(EvidenceApiFactory api) : IClassFixture<Eviden
         {
             Assert.DoesNotContain(internals, message, StringComparison.Ordinal);
         }
+    }
+
+    private async Task<(HttpClient Curator, long KeyId)> ContributorKeyAsync()
+    {
+        var curator = api.CreateClient(await api.CreateKeyAsync("curator"));
+        var issued = await curator.PostAsync("/v1/keys", new StringContent($"{{\"name\": \"Body test {Guid.NewGuid():N}\"}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        return (curator, (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task IssueKey_RepeatedProperty_Is400NamingIt_AndIssuesNothing()
+    {
+        var curator = api.CreateClient(await api.CreateKeyAsync("curator"));
+        var name = $"Twice {Guid.NewGuid():N}";
+
+        var response = await curator.PostAsync("/v1/keys", new StringContent($"{{\"name\": \"{name}\", \"expiresInDays\": 30, \"expiresInDays\": 3650}}", Encoding.UTF8, "application/json"));
+
+        Assert.Contains("more than once", (await response.ShouldBeFieldErrorAsync("expiresInDays"))[0], StringComparison.Ordinal);
+        Assert.Equal(0, await api.QueryScalarAsync<long>("SELECT count(*) FROM api_keys WHERE name = @Name", new { Name = name }));
+    }
+
+    [Theory]
+    [InlineData("3000000000", "too large")]
+    [InlineData("-3000000000", "too small")]
+    [InlineData("1e400", "too large")]
+    public async Task IssueKey_ExpiryOutOfRange_SaysSoWithTheAllowedRange(string days, string says)
+    {
+        var curator = api.CreateClient(await api.CreateKeyAsync("curator"));
+
+        var response = await curator.PostAsync("/v1/keys", new StringContent($"{{\"name\": \"Far future\", \"expiresInDays\": {days}}}", Encoding.UTF8, "application/json"));
+
+        var message = (await response.ShouldBeFieldErrorAsync("expiresInDays"))[0];
+        Assert.Contains(says, message, StringComparison.Ordinal);
+        Assert.Contains("1 to 3650", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IssueKey_MalformedJson_NamesOnePositionAndNoParserInternals()
+    {
+        var curator = api.CreateClient(await api.CreateKeyAsync("curator"));
+
+        var message = (await (await curator.PostAsync("/v1/keys", new StringContent("{\n  \"name\": x\n}", Encoding.UTF8, "application/json")))
+            .ShouldBeFieldErrorAsync("$"))[0];
+
+        Assert.Contains("line 2, column 11", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("BytePositionInLine", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/keys", "text/plain")]
+    [InlineData("/v1/keys", null)]
+    [InlineData("/v1/keys/{id}/revoke", "text/plain")]
+    [InlineData("/v1/keys/{id}/revoke", "application/x-www-form-urlencoded")]
+    public async Task KeyRequests_NonJsonContentType_Are415SayingWhatToSend(string url, string? contentType)
+    {
+        var (curator, id) = await ContributorKeyAsync();
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"name\": \"Plain\", \"reason\": \"Plain\"}"));
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        var problem = await (await curator.PostAsync(url.Replace("{id}", id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), content))
+            .ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("Content-Type: application/json", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("active", (await (await curator.GetAsync($"/v1/keys/{id}")).ShouldBeOkAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"reason\": \"Left.\", \"reason\": \"\"}", "reason", "more than once")]
+    [InlineData("{\"why\": \"Left.\"}", "why", "Unknown property")]
+    [InlineData("{\"reason\": 7}", "reason", "must be a string")]
+    public async Task RevokeKey_BadBody_Is400NamingTheField_AndRevokesNothing(string body, string field, string says)
+    {
+        var (curator, id) = await ContributorKeyAsync();
+
+        var response = await curator.PostAsync($"/v1/keys/{id}/revoke", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Contains(says, (await response.ShouldBeFieldErrorAsync(field))[0], StringComparison.Ordinal);
+        Assert.Equal("active", (await (await curator.GetAsync($"/v1/keys/{id}")).ShouldBeOkAsync<JsonElement>()).GetProperty("status").GetString());
     }
 
     [Fact]
