@@ -36,12 +36,17 @@ public static class KeysEndpoints
         group.MapGet("/", List)
             .WithName("ListKeys")
             .WithSummary("Every key with its role, creation, last use, expiry and status; never the key itself (curators)")
+            .WithDescription("Contributor and curator keys, oldest first, filtered by role and status and paged like every list. " +
+                             "A key is expired once its expiry has passed and revoked once a curator or an operator revoked it; " +
+                             "only active keys are accepted. JSON only.")
             .ValidateArguments()
             .ListOf<ApiKeyView>(csv: false);
 
         group.MapGet("/{id:long}", Get)
             .WithName("GetKey")
             .WithSummary("One key, without the key itself (curators)")
+            .WithDescription("Its role, creation, last use (recorded at most once a minute), expiry and status; 404 when no key has the id. " +
+                             "The key itself was shown only when it was issued.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/{id:long}/revoke", Revoke)
@@ -60,6 +65,8 @@ public static class KeysEndpoints
         group.MapGet("/events", Events)
             .WithName("ListKeyEvents")
             .WithSummary("The audit trail of keys: who issued or revoked which key, when and why, oldest first (curators)")
+            .WithDescription("One event per change, made over HTTP (the curator's key is named) or by a command on the server " +
+                             "(the user and machine are named); keyId narrows it to one key. Paged like every list. JSON only.")
             .ValidateArguments()
             .ListOf<ApiKeyEvent>(csv: false);
 

@@ -154,6 +154,7 @@ internal sealed class TagDescriptionsFilter : IDocumentFilter
         ["Statistics"] = "Counts of studies and patients for dashboards.",
         ["Case reports"] = "Submitting a case report for curation (contributor key).",
         ["Submissions"] = "Moderating submitted case reports (curator key); contributors see their own.",
+        ["Keys"] = "Contributor keys issued, listed and revoked by curators (curator key), with the audit trail of every change.",
     };
 
     public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
