@@ -282,8 +282,6 @@ internal sealed class ServedResponsesOperationFilter : IOperationFilter
 /// </summary>
 internal sealed class NullableReferenceSchemaFilter : ISchemaFilter
 {
-    private static readonly NullabilityInfoContext Nullability = new();
-
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
         if (schema is not OpenApiSchema editable || editable.Properties is null || context.Type.IsPrimitive)
@@ -291,11 +289,14 @@ internal sealed class NullableReferenceSchemaFilter : ISchemaFilter
             return;
         }
 
+        // One per call: a NullabilityInfoContext caches what it reads without locking, and documents are made on
+        // request, several at once.
+        var nullability = new NullabilityInfoContext();
         foreach (var property in context.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var name = JsonNamingPolicy.CamelCase.ConvertName(property.Name);
             if (editable.Properties.TryGetValue(name, out var propertySchema) && propertySchema is OpenApiSchemaReference reference
-                && Nullability.Create(property).ReadState == NullabilityState.Nullable)
+                && nullability.Create(property).ReadState == NullabilityState.Nullable)
             {
                 editable.Properties[name] = new OpenApiSchema
                 {
