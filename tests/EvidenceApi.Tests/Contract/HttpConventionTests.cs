@@ -30,7 +30,14 @@ public sealed class HttpConventionTests(EvidenceApiFactory api) : IClassFixture<
         samples["/v1/submissions/{id}/events"] = $"/v1/submissions/{id}/events";
         samples["/v1/submissions/{id}/publish"] = $"/v1/submissions/{id}/publish";
         samples["/v1/submissions/{id}/reject"] = $"/v1/submissions/{id}/reject";
-        return (samples, await api.CreateKeyAsync("curator"));
+
+        var curatorKey = await api.CreateKeyAsync("curator");
+        var issued = await api.CreateClient(curatorKey)
+            .PostAsync("/v1/keys", new StringContent("{\"name\": \"Head sample\"}", Encoding.UTF8, "application/json"));
+        var keyId = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        samples["/v1/keys/{id}"] = $"/v1/keys/{keyId}";
+        samples["/v1/keys/{id}/revoke"] = $"/v1/keys/{keyId}/revoke";
+        return (samples, curatorKey);
     }
 
     private static string Url(Dictionary<string, string> samples, string template)
@@ -56,7 +63,8 @@ public sealed class HttpConventionTests(EvidenceApiFactory api) : IClassFixture<
 
         foreach (var url in urls)
         {
-            var client = url.StartsWith("/v1/submissions", StringComparison.Ordinal) ? api.CreateClient(curatorKey) : api.CreateClient();
+            var needsKey = url.StartsWith("/v1/submissions", StringComparison.Ordinal) || url.StartsWith("/v1/keys", StringComparison.Ordinal);
+            var client = needsKey ? api.CreateClient(curatorKey) : api.CreateClient();
             var get = await client.GetAsync(url);
             var getBody = await get.Content.ReadAsByteArrayAsync();
             var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
