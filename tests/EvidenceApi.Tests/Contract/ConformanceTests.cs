@@ -40,6 +40,7 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         await CallReadsAsync();
         await CallCaseReportsAsync();
         await CallSubmissionsAsync();
+        await CallKeysAsync();
 
         var missing = contract.Operations()
             .SelectMany(o => (o.Operation.Responses?.Keys.AsEnumerable() ?? []).Select(status => $"{o.Method} {o.Path} {status}"))
@@ -181,6 +182,76 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         await CallAsync(curator, HttpMethod.Get, $"/v1/submissions/{ids[2]}", HttpStatusCode.OK);
     }
 
+    private async Task CallKeysAsync()
+    {
+        // Writes are limited to four a minute per key here: each curator below makes at most four.
+        var (curatorId, curator) = await CuratorAsync();
+        var contributor = api.CreateClient(await api.CreateKeyAsync("contributor"));
+        var anonymous = api.CreateClient();
+        static StringContent NewKey(int? days = 90) =>
+            Json(new JsonObject { ["name"] = $"Conformance contributor {Guid.NewGuid():N}", ["expiresInDays"] = days });
+        static StringContent Reason(string reason) => Json(new JsonObject { ["reason"] = reason });
+
+        var issued = JsonNode.Parse(await CallAsync(curator, HttpMethod.Post, "/v1/keys", HttpStatusCode.Created, NewKey()))!;
+        var id = issued["id"]!.GetValue<long>();
+        await CallAsync(curator, HttpMethod.Post, "/v1/keys", HttpStatusCode.Created, NewKey(days: null));
+        await CallAsync(curator, HttpMethod.Post, "/v1/keys", HttpStatusCode.BadRequest, Json(new JsonObject { ["expiresInDays"] = 30 }));
+        await CallAsync(curator, HttpMethod.Post, "/v1/keys", HttpStatusCode.BadRequest, new StringContent("{\"name\": \"A\", \"name\": \"B\"}", Encoding.UTF8, "application/json"));
+        var (_, issuer) = await CuratorAsync();
+        await CallAsync(issuer, HttpMethod.Post, "/v1/keys", HttpStatusCode.UnsupportedMediaType, new StringContent("{\"name\": \"Plain\"}", Encoding.UTF8, "text/plain"));
+        await CallAsync(issuer, HttpMethod.Post, "/v1/keys", HttpStatusCode.RequestEntityTooLarge, Json(new JsonObject { ["name"] = new string('x', 20 * 1024) }));
+        await CallAsync(issuer, HttpMethod.Post, "/v1/keys?role=curator", HttpStatusCode.BadRequest, NewKey());
+        await CallAsync(anonymous, HttpMethod.Post, "/v1/keys", HttpStatusCode.Unauthorized, NewKey());
+        await CallAsync(contributor, HttpMethod.Post, "/v1/keys", HttpStatusCode.Forbidden, NewKey());
+        var (_, busyIssuer) = await CuratorAsync();
+        await UntilTooManyAsync(busyIssuer, _ => (HttpMethod.Post, "/v1/keys", NewKey()));
+
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys?role=contributor&status=active&limit=5", HttpStatusCode.OK);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys?fields=id,name,status", HttpStatusCode.OK);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys?status=lost", HttpStatusCode.BadRequest);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys?format=csv", HttpStatusCode.BadRequest);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys?state=active", HttpStatusCode.BadRequest);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/keys", HttpStatusCode.Unauthorized);
+        await CallAsync(contributor, HttpMethod.Get, "/v1/keys", HttpStatusCode.Forbidden);
+
+        await CallAsync(curator, HttpMethod.Get, $"/v1/keys/{id}", HttpStatusCode.OK);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys/999999999", HttpStatusCode.NotFound);
+        await CallAsync(curator, HttpMethod.Get, $"/v1/keys/{id}?full=1", HttpStatusCode.BadRequest);
+        await CallAsync(anonymous, HttpMethod.Get, $"/v1/keys/{id}", HttpStatusCode.Unauthorized);
+        await CallAsync(contributor, HttpMethod.Get, $"/v1/keys/{id}", HttpStatusCode.Forbidden);
+
+        var revoke = $"/v1/keys/{id}/revoke";
+        await CallAsync(anonymous, HttpMethod.Post, revoke, HttpStatusCode.Unauthorized, Reason("Left the project"));
+        await CallAsync(contributor, HttpMethod.Post, revoke, HttpStatusCode.Forbidden, Reason("Left the project"));
+        var (_, checker) = await CuratorAsync();
+        await CallAsync(checker, HttpMethod.Post, revoke, HttpStatusCode.UnsupportedMediaType, new StringContent("Left the project", Encoding.UTF8, "text/plain"));
+        await CallAsync(checker, HttpMethod.Post, revoke, HttpStatusCode.BadRequest, new StringContent("{\"reason\": \"a\", \"reason\": \"b\"}", Encoding.UTF8, "application/json"));
+        await CallAsync(checker, HttpMethod.Post, revoke, HttpStatusCode.RequestEntityTooLarge, Reason(new string('x', 20 * 1024)));
+        await CallAsync(checker, HttpMethod.Post, "/v1/keys/999999999/revoke", HttpStatusCode.NotFound, Reason("Left the project"));
+        var (_, revoker) = await CuratorAsync();
+        await CallAsync(revoker, HttpMethod.Post, revoke, HttpStatusCode.BadRequest, Reason(new string('x', 2001)));
+        await CallAsync(revoker, HttpMethod.Post, revoke, HttpStatusCode.OK, Reason("Left the project"));
+        await CallAsync(revoker, HttpMethod.Post, revoke, HttpStatusCode.OK);
+        await CallAsync(revoker, HttpMethod.Post, $"/v1/keys/{curatorId}/revoke", HttpStatusCode.Forbidden);
+        var (_, busyRevoker) = await CuratorAsync();
+        await UntilTooManyAsync(busyRevoker, _ => (HttpMethod.Post, revoke, null));
+        await CallAsync(curator, HttpMethod.Get, $"/v1/keys/{id}", HttpStatusCode.OK);
+
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys/events", HttpStatusCode.OK);
+        await CallAsync(curator, HttpMethod.Get, $"/v1/keys/events?keyId={id}&fields=action,actor,reason", HttpStatusCode.OK);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys/events?keyId=0", HttpStatusCode.BadRequest);
+        await CallAsync(curator, HttpMethod.Get, "/v1/keys/events?key=1", HttpStatusCode.BadRequest);
+        await CallAsync(anonymous, HttpMethod.Get, "/v1/keys/events", HttpStatusCode.Unauthorized);
+        await CallAsync(contributor, HttpMethod.Get, "/v1/keys/events", HttpStatusCode.Forbidden);
+    }
+
+    private async Task<(long Id, HttpClient Client)> CuratorAsync()
+    {
+        var name = $"Conformance curator {Guid.NewGuid():N}";
+        var key = await api.CreateKeyAsync("curator", name);
+        return (await api.QueryScalarAsync<long>("SELECT id FROM api_keys WHERE name = @Name", new { Name = name }), api.CreateClient(key));
+    }
+
     private async Task NotModifiedAsync(HttpClient client, string url)
     {
         var first = await client.GetAsync(url);
@@ -208,7 +279,8 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         Assert.Fail($"{make(0).Url} was never answered 429");
     }
 
-    private async Task CallAsync(HttpClient client, HttpMethod method, string url, HttpStatusCode expected, HttpContent? body = null, string? idempotencyKey = null)
+    /// <summary>Sends one request, records its answer and returns its body.</summary>
+    private async Task<string> CallAsync(HttpClient client, HttpMethod method, string url, HttpStatusCode expected, HttpContent? body = null, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, url) { Content = body };
         if (idempotencyKey is not null)
@@ -216,10 +288,10 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        await SendAsync(client, request, expected);
+        return await SendAsync(client, request, expected);
     }
 
-    private async Task SendAsync(HttpClient client, HttpRequestMessage request, HttpStatusCode expected)
+    private async Task<string> SendAsync(HttpClient client, HttpRequestMessage request, HttpStatusCode expected)
     {
         var response = await client.SendAsync(request);
         var body = await RecordAsync(request, response);
@@ -227,6 +299,8 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         {
             problems.Add($"{request.Method} {request.RequestUri}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
         }
+
+        return body;
     }
 
     private async Task<string> RecordAsync(HttpRequestMessage request, HttpResponseMessage response)
