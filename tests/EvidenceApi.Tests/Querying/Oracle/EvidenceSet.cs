@@ -26,6 +26,7 @@ public sealed class EvidenceSet
 
     public static readonly string[] Conditions = ["psoriasis", "lupus", "atopic dermatitis", "vitiligo"];
 
+    /// <summary>Psoriasis subtypes from the vocabulary.</summary>
     public static readonly string[] Subtypes = ["plaque", "scalp", "guttate", "pustular", "psoriatic_arthritis"];
 
     public static readonly string[] Countries = ["China", "India", "Iran", "United States", "Brazil"];
@@ -57,14 +58,16 @@ public sealed class EvidenceSet
                 country = random.Next(2) == 0 ? country.ToUpperInvariant() : country.ToLowerInvariant();
             }
 
+            // Subtypes are a vocabulary of their condition: only psoriasis has any.
+            var condition = Pick(random, Conditions);
             var study = new GeneratedStudy(
                 id,
                 $"oracle-study-{id}",
                 $"T{id:D4} {string.Join(' ', words)}",
                 design,
                 random.Next(8) == 0 ? "registered" : "published",
-                Pick(random, Conditions),
-                random.Next(3) == 0 ? null : Pick(random, Subtypes),
+                condition,
+                condition != "psoriasis" || random.Next(3) == 0 ? null : Pick(random, Subtypes),
                 country,
                 random.Next(6) == 0 ? null : random.Next(4) == 0 ? 1 : random.Next(1, 120),
                 year,
