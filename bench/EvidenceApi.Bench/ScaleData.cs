@@ -189,7 +189,8 @@ public static class ScaleData
         output.WriteLine($"  search documents and summaries: {searchTimer.Elapsed.TotalSeconds:F1} s");
 
         await connection.ExecuteAsync("SET session_replication_role = origin");
-        await connection.ExecuteAsync(new CommandDefinition("ANALYZE sources, studies, interventions, outcomes, search_words", commandTimeout: 600));
+        // VACUUM as well: index-only scans need the visibility map a freshly loaded table lacks.
+        await connection.ExecuteAsync(new CommandDefinition("VACUUM ANALYZE sources, studies, interventions, outcomes, search_words", commandTimeout: 1200));
         await connection.ExecuteAsync("SELECT bump_data_version()");
 
         output.WriteLine(

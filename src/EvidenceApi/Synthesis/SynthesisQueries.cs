@@ -24,7 +24,8 @@ public static class SynthesisQueries
         WHERE d.is_review AND (s.key = lower(@Review) OR s.id::text = @Review)
         """;
 
-    // Only the numbers are read for every study in scope; the words (titles, quotes) only for the rows listed.
+    // Only the numbers are read for every study in scope; the words (titles, quotes) only for the rows listed. Rows come
+    // grouped by study only: a study's few outcomes are put in order in memory, cheaper than sorting them all in the database.
     private const string Candidates = """
         SELECT s.id AS study_id, s.design, s.status, d.is_review, s.year, s.participants,
                o.id AS outcome_id, o.measure, o.timepoint_weeks, o.baseline_value, o.value,
@@ -33,7 +34,7 @@ public static class SynthesisQueries
         JOIN study_designs d ON d.code = s.design
         LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures) AND {2}
         {0}
-        ORDER BY s.id, o.id
+        ORDER BY s.id
         """;
 
     // The subgroup of an outcome row (by=...): the value of the intervention the outcome belongs to, or for an outcome
@@ -271,6 +272,7 @@ public static class SynthesisQueries
     {
         var usable = rows
             .Where(r => r.OutcomeId is not null)
+            .OrderBy(r => r.OutcomeId)
             .Select(r => ToRow(r, measure, scoreMeasure, threshold))
             .OfType<SynthesisRow>()
             .ToList();
