@@ -3,6 +3,7 @@
 -- (titles, summaries, search documents) or outcomes (quotes), and find the studies of a cell source and route together.
 
 CREATE INDEX studies_synthesis_idx ON studies (id) INCLUDE (design, status, year, participants);
+CREATE INDEX studies_condition_synthesis_idx ON studies (condition, id) INCLUDE (design, status, year, participants);
 
 CREATE INDEX interventions_cell_source_route_idx ON interventions (cell_source, route, study_id) INCLUDE (id);
 
