@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace EvidenceApi.CaseReports;
 
 /// <summary>
@@ -17,19 +19,32 @@ public sealed record CaseReport
     /// <example>A 38-year-old man with scalp psoriasis for 2 years received topical MSC conditioned medium once daily; PSSI fell from 28 to 0 within a month.</example>
     public string? Summary { get; init; }
 
+    /// <summary>
+    /// The one patient of a single-patient report, with the results in <c>outcomes</c> and the relapse in <c>relapse</c>.
+    /// Omit it when the report describes its patients in <c>patients</c>.
+    /// </summary>
     public CaseReportPatient? Patient { get; init; }
+
+    /// <summary>
+    /// The patients of the report, 1 to 50, each with their own outcomes and relapse (individual patient data). Use
+    /// either <c>patients</c> or <c>patient</c> with <c>outcomes</c> and <c>relapse</c>, not both. The study's
+    /// participants and its outcomes (responders of assessed, per measure and timepoint) are derived from them.
+    /// </summary>
+    // Left out when absent, so that a single-patient report keeps the canonical form (and idempotency hash) it always had.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CaseReportPatientData>? Patients { get; init; }
 
     /// <summary>One or more interventions. Outcomes refer to them by position (0 is the first).</summary>
     public IReadOnlyList<CaseReportIntervention>? Interventions { get; init; }
 
-    /// <summary>Measured results.</summary>
+    /// <summary>Measured results of the single patient. A report with <c>patients</c> gives each patient's results in <c>patients[i].outcomes</c>.</summary>
     public IReadOnlyList<CaseReportOutcome>? Outcomes { get; init; }
 
     /// <summary>Total follow-up after the start of treatment, in weeks; at least the last outcome timepoint.</summary>
     /// <example>26</example>
     public decimal? FollowUpWeeks { get; init; }
 
-    /// <summary>Whether the disease came back during follow-up.</summary>
+    /// <summary>Whether the disease came back during follow-up (single patient; with <c>patients</c>, each patient's <c>relapse</c>).</summary>
     public CaseReportRelapse? Relapse { get; init; }
 
     /// <summary>Adverse events, or an explicit statement that none were reported.</summary>
@@ -73,7 +88,8 @@ public sealed record CaseReportSource
     public DateOnly? PublishedOn { get; init; }
 }
 
-public sealed record CaseReportPatient
+/// <summary>The patient: who they were, their disease before treatment and what they had tried.</summary>
+public record CaseReportPatient
 {
     /// <summary>Age in years at treatment, 0-120.</summary>
     /// <example>38</example>
@@ -103,6 +119,23 @@ public sealed record CaseReportPatient
     /// <summary>Treatments tried before.</summary>
     /// <example>["topical corticosteroids", "methotrexate"]</example>
     public IReadOnlyList<string>? PriorTreatments { get; init; }
+}
+
+/// <summary>One patient of a report with several: who they were, their baseline and their own results.</summary>
+public sealed record CaseReportPatientData : CaseReportPatient
+{
+    /// <summary>How the source names the patient.</summary>
+    /// <example>Patient 1</example>
+    public string? Label { get; init; }
+
+    /// <summary>
+    /// This patient's measured results (assessed 0 or 1, responders at most assessed). May be empty for a patient of
+    /// whom the source reports only the relapse; the report needs at least one outcome over all its patients.
+    /// </summary>
+    public IReadOnlyList<CaseReportOutcome>? Outcomes { get; init; }
+
+    /// <summary>Whether this patient's disease came back during follow-up.</summary>
+    public CaseReportRelapse? Relapse { get; init; }
 }
 
 public sealed record CaseReportScore
@@ -191,11 +224,11 @@ public sealed record CaseReportOutcome
     /// <summary>Top of the declared scale; required for PGA and IGA.</summary>
     public decimal? ScaleMax { get; init; }
 
-    /// <summary>Participants assessed: at most the patients the report describes (one).</summary>
+    /// <summary>Patients assessed: 0 or 1, the one patient the outcome belongs to (default 1).</summary>
     /// <example>1</example>
     public int? Assessed { get; init; }
 
-    /// <summary>Participants meeting the outcome; at most assessed.</summary>
+    /// <summary>Patients meeting the outcome (0 or 1); at most assessed.</summary>
     /// <example>1</example>
     public int? Responders { get; init; }
 
@@ -232,6 +265,10 @@ public sealed record CaseReportAdverseEvent
     /// <summary>How severe the event was.</summary>
     /// <example>mild</example>
     public string? Severity { get; init; }
+
+    /// <summary>In a report with <c>patients</c>: the position of the patient who had the event (0 is the first); required there, absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Patient { get; init; }
 }
 
 public sealed record CaseReportContributor

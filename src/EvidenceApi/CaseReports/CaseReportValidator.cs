@@ -14,8 +14,14 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
     public const int ShortText = 200;
     public const int LongText = 5000;
 
-    /// <summary>The most patients one report describes.</summary>
-    public const int MaxPatients = 1;
+    /// <summary>The most patients one report describes (in <c>patients</c>).</summary>
+    public const int MaxPatients = 50;
+
+    /// <summary>
+    /// Every outcome belongs to one patient (the report's only patient, or one of <c>patients</c>), so it assesses at most
+    /// that patient; the study's outcome counts are sums over patients and can never exceed the patients described.
+    /// </summary>
+    public const int MaxAssessedPerOutcome = 1;
 
     public static readonly IReadOnlyList<string> Sexes = ["female", "male", "other", "unknown"];
     public static readonly IReadOnlyList<string> Severities = ["mild", "moderate", "severe", "serious"];
@@ -35,15 +41,30 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
             .WithMessage("A source needs at least a DOI, a PMID, a URL or a title; omit the source for an unpublished case.");
         RuleFor(r => r.Source!).SetValidator(new SourceValidator(today)).When(r => r.Source is not null);
 
-        RuleFor(r => r.Patient).NotNull().WithMessage("Describe the patient (condition, sex, age).");
+        // Two forms: one patient (patient, outcomes, relapse), as reports always had, or patients[] each with their own
+        // outcomes and relapse. Mixing them would leave it open whose results the top-level outcomes are.
+        RuleFor(r => r.Patient).NotNull().When(r => r.Patients is null)
+            .WithMessage("Describe the patient (condition, sex, age), or the patients in patients.");
         RuleFor(r => r.Patient!).SetValidator(new PatientValidator()).When(r => r.Patient is not null);
+        RuleFor(r => r.Patient).Null().When(r => r.Patients is not null)
+            .WithMessage("This report describes its patients in patients: leave patient out.");
+
+        RuleFor(r => r.Patients).NotEmpty().When(r => r.Patients is not null)
+            .WithMessage($"List 1 to {MaxPatients} patients.")
+            .MaxItems(MaxPatients).WithMessage($"At most {MaxPatients} patients in one report.");
+        RuleForEach(r => r.Patients).SetValidator(new PatientDataValidator());
+        RuleFor(r => r.Patients).Must(patients => patients!.Any(p => p?.Outcomes is { Count: > 0 }))
+            .When(r => r.Patients is { Count: > 0 } patients && patients.All(p => p is not null))
+            .WithMessage("List at least one measured outcome, in the outcomes of at least one patient.");
 
         RuleFor(r => r.Interventions).NotEmpty().WithMessage("List at least one intervention.")
             .MaxItems(MaxInterventions).WithMessage($"At most {MaxInterventions} interventions.");
         RuleForEach(r => r.Interventions).SetValidator(new InterventionValidator(today));
 
-        RuleFor(r => r.Outcomes).NotEmpty().WithMessage("List at least one measured outcome.")
+        RuleFor(r => r.Outcomes).NotEmpty().When(r => r.Patients is null).WithMessage("List at least one measured outcome.")
             .MaxItems(MaxOutcomes).WithMessage($"At most {MaxOutcomes} outcomes.");
+        RuleFor(r => r.Outcomes).Null().When(r => r.Patients is not null)
+            .WithMessage("This report describes its patients in patients: give each patient's outcomes in patients[i].outcomes.");
         RuleForEach(r => r.Outcomes).SetValidator(new OutcomeValidator());
 
         RuleFor(r => r.FollowUpWeeks).NotNull().WithMessage("State the follow-up length in weeks.")
@@ -53,7 +74,9 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
             .When(r => r.FollowUpWeeks is not null && LastTimepoint(r) is not null)
             .WithMessage(r => $"Follow-up must be at least the last outcome timepoint ({LastTimepoint(r)} weeks).");
 
-        RuleFor(r => r.Relapse).NotNull().WithMessage("State whether the disease relapsed during follow-up.");
+        RuleFor(r => r.Relapse).NotNull().When(r => r.Patients is null).WithMessage("State whether the disease relapsed during follow-up.");
+        RuleFor(r => r.Relapse).Null().When(r => r.Patients is not null)
+            .WithMessage("This report describes its patients in patients: give each patient's relapse in patients[i].relapse.");
         RuleFor(r => r.Relapse!).SetValidator(new RelapseValidator()).When(r => r.Relapse is not null);
 
         RuleFor(r => r.AdverseEvents).NotNull().WithMessage("Report adverse events, or state that none were reported (noneReported: true).");
@@ -66,11 +89,8 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         RuleFor(r => r.Contributor!).SetValidator(new ContributorValidator()).When(r => r.Contributor is not null);
     }
 
-    /// <summary>
-    /// How many patients the report describes: the most that can be assessed for an outcome. A case report describes
-    /// one patient.
-    /// </summary>
-    public static int PatientsDescribed(CaseReport report) => report.Patient is null ? 0 : 1;
+    /// <summary>How many patients the report describes: one for a single-patient report, else the length of <c>patients</c>.</summary>
+    public static int PatientsDescribed(CaseReport report) => report.Patients?.Count ?? (report.Patient is null ? 0 : 1);
 
     /// <summary>
     /// Keeps the whole report at hand for the rules of its parts that depend on other parts (how many interventions and
@@ -89,7 +109,8 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         context.RootContextData.TryGetValue(ReportKey, out var report) ? report as CaseReport : null;
 
     private static decimal? LastTimepoint(CaseReport report) =>
-        report.Outcomes?.Where(o => o is not null).Max(o => o.TimepointWeeks);
+        (report.Outcomes ?? []).Concat((report.Patients ?? []).SelectMany(p => p?.Outcomes ?? []))
+        .Where(o => o is not null).Max(o => o.TimepointWeeks);
 
 
     [GeneratedRegex(@"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")]
@@ -140,6 +161,27 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
         }
     }
 
+    private sealed class PatientDataValidator : AbstractValidator<CaseReportPatientData>
+    {
+        public PatientDataValidator()
+        {
+            Include(new PatientValidator());
+            RuleFor(p => p.Label).MaximumLength(ShortText);
+            RuleFor(p => p.Condition).Custom((condition, context) =>
+            {
+                var first = Report(context)?.Patients is { Count: > 0 } patients ? patients[0]?.Condition?.Trim() : null;
+                if (condition is not null && first is not null && !string.Equals(condition.Trim(), first, StringComparison.OrdinalIgnoreCase))
+                {
+                    context.AddFailure($"All patients of one report have the same condition ({first}); report other conditions separately.");
+                }
+            });
+            RuleFor(p => p.Outcomes).MaxItems(MaxOutcomes).WithMessage($"At most {MaxOutcomes} outcomes per patient.");
+            RuleForEach(p => p.Outcomes).SetValidator(new OutcomeValidator());
+            RuleFor(p => p.Relapse).NotNull().WithMessage("State whether this patient's disease relapsed during follow-up.");
+            RuleFor(p => p.Relapse!).SetValidator(new RelapseValidator()).When(p => p.Relapse is not null);
+        }
+    }
+
     private sealed class InterventionValidator : AbstractValidator<CaseReportIntervention>
     {
         public InterventionValidator(Func<DateOnly> today)
@@ -183,16 +225,9 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
                 .WithMessage("A score outcome needs its value.");
             RuleFor(o => o.ScaleMax).GreaterThan(0);
             RuleFor(o => o.Unit).MaximumLength(50);
-            RuleFor(o => o.Assessed).InclusiveBetween(0, MaxPatients)
-                .WithMessage($"The number assessed cannot exceed the patients the report describes: 0 to {MaxPatients}.");
-            RuleFor(o => o.Assessed).Custom((assessed, context) =>
-            {
-                var described = Report(context) is { } report ? PatientsDescribed(report) : 0;
-                if (assessed is { } count && count <= MaxPatients && described > 0 && count > described)
-                {
-                    context.AddFailure($"The number assessed cannot exceed the patients the report describes ({described}).");
-                }
-            });
+            RuleFor(o => o.Assessed).InclusiveBetween(0, MaxAssessedPerOutcome)
+                .WithMessage($"An outcome belongs to one patient, so the number assessed is 0 to {MaxAssessedPerOutcome}: it cannot exceed " +
+                             "the patients the report describes. For several patients, give each one's outcomes in patients[i].outcomes.");
             RuleFor(o => o.Responders).GreaterThanOrEqualTo(0);
             RuleFor(o => o.Responders).LessThanOrEqualTo(o => o.Assessed).When(o => o.Assessed is not null)
                 .WithMessage("Responders cannot outnumber the participants assessed.");
@@ -236,6 +271,26 @@ public sealed partial class CaseReportValidator : AbstractValidator<CaseReport>
             {
                 e.RuleFor(x => x.Description).NotEmpty().MaximumLength(1000);
                 e.RuleFor(x => x.Severity).OptionalOneOf(Severities);
+                e.RuleFor(x => x.Patient).GreaterThanOrEqualTo(0).WithMessage("Refer to a patient by its position, 0 or more.");
+                e.RuleFor(x => x.Patient).Custom((patient, context) =>
+                {
+                    var patients = Report(context)?.Patients;
+                    if (patients is null)
+                    {
+                        if (patient is > 0)
+                        {
+                            context.AddFailure("This report describes one patient: leave patient out (or 0).");
+                        }
+                    }
+                    else if (patient is null)
+                    {
+                        context.AddFailure($"Name the patient who had the event, by position in patients (0 to {Math.Max(0, patients.Count - 1)}).");
+                    }
+                    else if (patient >= patients.Count)
+                    {
+                        context.AddFailure($"Refer to a patient by its position, 0 to {Math.Max(0, patients.Count - 1)}.");
+                    }
+                });
             });
         }
     }

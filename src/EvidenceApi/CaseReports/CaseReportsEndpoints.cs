@@ -22,7 +22,8 @@ public static class CaseReportsEndpoints
             .WithName("SubmitCaseReport")
             .WithSummary("Submit a case report for curation")
             .WithDescription("Needs a contributor (or curator) key in X-Api-Key. The report is validated strictly: every error is " +
-                             "reported at once, keyed by JSON path. An accepted report is stored whole, with status submitted, " +
+                             "reported at once, keyed by JSON path (patients[1].outcomes[0].value). A report describes one patient (patient, " +
+                             "outcomes, relapse) or 1 to 50 patients (patients, each with their own outcomes and relapse), not both. An accepted report is stored whole, with status submitted, " +
                              "until a curator publishes it as a study. Send an Idempotency-Key header to retry safely.")
             .RequireAuthorization(ApiKeyDefaults.ContributorPolicy)
             .RequireRateLimiting(Http.Protection.WritesPolicy)
@@ -84,6 +85,14 @@ public static class CaseReportsEndpoints
         if (report!.Patient is { ConditionSubtype: not null } patient)
         {
             report = report with { Patient = patient with { ConditionSubtype = Vocabulary.CanonicalSubtype(patient.Condition, patient.ConditionSubtype) } };
+        }
+
+        if (report.Patients is { } patients)
+        {
+            report = report with
+            {
+                Patients = patients.Select(p => p with { ConditionSubtype = Vocabulary.CanonicalSubtype(p.Condition, p.ConditionSubtype) }).ToList(),
+            };
         }
 
         var result = await CaseReportSubmission.SubmitAsync(dataSource, titleChecks, report, hash!, idempotencyKey, Caller.From(user), cancellationToken);

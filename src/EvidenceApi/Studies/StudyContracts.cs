@@ -177,4 +177,10 @@ public sealed record StudyDetail
 
     /// <summary>The reviews that covered this study.</summary>
     public IReadOnlyList<StudyReference> IncludedInReviews { get; init; } = [];
+
+    /// <summary>
+    /// For a study made from a contributed case report: its patients, each with their own results (individual patient
+    /// data). The study's participants and outcomes are derived from them. Empty for studies from seed files.
+    /// </summary>
+    public IReadOnlyList<PatientItem> Patients { get; init; } = [];
 }

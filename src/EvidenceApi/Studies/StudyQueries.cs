@@ -235,7 +235,8 @@ public static class StudyQueries
             return [];
         }
 
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(StudiesByIds, new { Ids = ids }, transaction, cancellationToken: cancellationToken));
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            StudiesByIds + StudyPatients.ByStudies, new { Ids = ids }, transaction, cancellationToken: cancellationToken));
         var studies = (await results.ReadAsync<StudyDetail>()).AsList();
         if (studies.Count == 0)
         {
@@ -246,6 +247,7 @@ public static class StudyQueries
         var interventions = (await results.ReadAsync<InterventionItem>()).ToLookup(i => i.StudyId);
         var outcomes = (await results.ReadAsync<OutcomeItem>()).ToLookup(o => o.StudyId);
         var links = (await results.ReadAsync<LinkRow>()).ToLookup(l => l.OwnerId);
+        var patients = await StudyPatients.ReadAsync(results);
         return studies.Select(study => study with
         {
             Source = sources.GetValueOrDefault(study.Id),
@@ -253,6 +255,7 @@ public static class StudyQueries
             Outcomes = outcomes[study.Id].ToList(),
             IncludedStudies = links[study.Id].Where(l => l.IsIncluded).Select(l => l.Reference()).ToList(),
             IncludedInReviews = links[study.Id].Where(l => !l.IsIncluded).Select(l => l.Reference()).ToList(),
+            Patients = patients[study.Id].ToList(),
         }).ToList();
     }
 

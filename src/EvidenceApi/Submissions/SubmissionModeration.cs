@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 using EvidenceApi.ApiKeys;
 using EvidenceApi.CaseReports;
@@ -40,10 +39,28 @@ public static class SubmissionModeration
 
     private const string InsertStudy = """
         INSERT INTO studies (key, source_id, title, design, status, condition, condition_subtype, country, participants,
-                             age_min, age_max, male_count, female_count, population_description, follow_up_weeks, summary, submission_id)
-        VALUES (@Key, @SourceId, @Title, 'case_report', 'published', @Condition, @ConditionSubtype, @Country, 1,
-                @Age, @Age, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary, @SubmissionId)
+                             age_min, age_max, age_mean, male_count, female_count, population_description, follow_up_weeks, summary, submission_id)
+        VALUES (@Key, @SourceId, @Title, 'case_report', 'published', @Condition, @ConditionSubtype, @Country, @Participants,
+                @AgeMin, @AgeMax, @AgeMean, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary, @SubmissionId)
         RETURNING id
+        """;
+
+    private const string InsertPatient = """
+        INSERT INTO study_patients (study_id, position, label, age, sex, condition, condition_subtype, disease_duration_years, country,
+                                    prior_treatments, relapse_occurred, relapse_at_weeks, relapse_description)
+        VALUES (@StudyId, @Position, @Label, @Age, @Sex, @Condition, @ConditionSubtype, @DiseaseDurationYears, @Country,
+                @PriorTreatments, @RelapseOccurred, @RelapseAtWeeks, @RelapseDescription)
+        RETURNING id
+        """;
+
+    private const string InsertBaselineScore = """
+        INSERT INTO patient_baseline_scores (patient_id, position, measure, value, scale_max)
+        VALUES (@PatientId, @Position, @Measure, @Value, @ScaleMax)
+        """;
+
+    private const string InsertPatientOutcome = """
+        INSERT INTO patient_outcomes (patient_id, outcome_id, measure, timepoint, baseline_value, value, unit, scale_max, assessed, responders, result)
+        VALUES (@PatientId, @OutcomeId, @Measure, @Timepoint, @BaselineValue, @Value, @Unit, @ScaleMax, @Assessed, @Responders, @Result)
         """;
 
     public static Task<ModerationResult> RejectAsync(NpgsqlDataSource dataSource, long id, Caller curator, string reason, CancellationToken cancellationToken) =>
@@ -90,12 +107,16 @@ public static class SubmissionModeration
         return new ModerationResult.Done(view!);
     }
 
-    /// <summary>Writes the case report as a study (design case_report) with its source, interventions and outcomes.</summary>
+    /// <summary>
+    /// Writes the case report as a study (design case_report) with its source, interventions, patients and outcomes; the
+    /// study's participants and outcomes are derived from the patients (see <see cref="ReportedPatients"/>).
+    /// </summary>
     private static async Task<long?> WriteStudyAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long submissionId, CaseReport report, CancellationToken cancellationToken)
     {
         CommandDefinition Command(string sql, object parameters) => new(sql, parameters, transaction, cancellationToken: cancellationToken);
-        var patient = report.Patient!;
+        var patients = ReportedPatients.Of(report);
+        var first = patients[0];
         var title = report.Title ?? report.Source!.Title!;
         var provenance = $"Contributed case report, submission {submissionId}";
 
@@ -119,13 +140,17 @@ public static class SubmissionModeration
             Key = $"case-report-{submissionId}",
             SourceId = sourceId,
             Title = title,
-            Condition = patient.Condition!.Trim().ToLowerInvariant(),
-            ConditionSubtype = Vocabularies.Vocabulary.CanonicalSubtype(patient.Condition, patient.ConditionSubtype),
-            patient.Country,
-            patient.Age,
-            Male = patient.Sex switch { "male" => 1, "female" => 0, _ => (int?)null },
-            Female = patient.Sex switch { "female" => 1, "male" => 0, _ => (int?)null },
-            PopulationDescription = DescribePatient(patient),
+            Condition = first.Condition!.Trim().ToLowerInvariant(),
+            ConditionSubtype = Shared(patients.Select(p => Vocabularies.Vocabulary.CanonicalSubtype(p.Condition, p.ConditionSubtype))),
+            Country = Shared(patients.Select(p => p.Country)),
+            Participants = patients.Count,
+            AgeMin = patients.Min(p => p.Age),
+            AgeMax = patients.Max(p => p.Age),
+            // One patient has an age, not a mean (and a single-patient report's study stays as it always was).
+            AgeMean = patients.Count > 1 && patients.All(p => p.Age is not null) ? Math.Round(patients.Average(p => p.Age!.Value), 1) : (decimal?)null,
+            Male = KnownSexes(patients) ? patients.Count(p => p.Sex == "male") : (int?)null,
+            Female = KnownSexes(patients) ? patients.Count(p => p.Sex == "female") : (int?)null,
+            PopulationDescription = ReportedPatients.Describe(patients),
             report.FollowUpWeeks,
             report.Summary,
             SubmissionId = submissionId,
@@ -152,103 +177,82 @@ public static class SubmissionModeration
             })));
         }
 
-        var baselines = (patient.BaselineScores ?? []).GroupBy(s => s.Measure).ToDictionary(g => g.Key!, g => g.First());
-        var outcomes = report.Outcomes!.Select(o => new
+        var patientIds = new List<long>();
+        foreach (var (person, position) in patients.Select((item, index) => (item, index)))
         {
-            StudyId = studyId,
-            InterventionId = (long?)interventionIds[o.Intervention ?? 0],
-            o.Measure,
-            Timepoint = o.Timepoint ?? Weeks(o.TimepointWeeks),
-            o.TimepointWeeks,
-            BaselineValue = o.BaselineValue ?? (baselines.TryGetValue(o.Measure!, out var baseline) ? baseline.Value : null),
-            o.Value,
-            o.Unit,
-            ScaleMax = o.ScaleMax ?? (baselines.TryGetValue(o.Measure!, out var scale) ? scale.ScaleMax : null),
-            Assessed = o.Assessed ?? 1,
-            o.Responders,
-            o.Result,
-            Quote = $"{provenance}: {o.Result ?? DescribeValue(o)}",
-            Evidence = "primary",
-            SourceNote = provenance,
-        }).ToList();
+            var patientId = await connection.ExecuteScalarAsync<long>(Command(InsertPatient, new
+            {
+                StudyId = studyId,
+                Position = position,
+                Label = person.Label?.Trim(),
+                person.Age,
+                person.Sex,
+                Condition = person.Condition!.Trim().ToLowerInvariant(),
+                ConditionSubtype = Vocabularies.Vocabulary.CanonicalSubtype(person.Condition, person.ConditionSubtype),
+                person.DiseaseDurationYears,
+                person.Country,
+                PriorTreatments = (person.PriorTreatments ?? []).ToArray(),
+                RelapseOccurred = person.Relapse!.Occurred!.Value,
+                RelapseAtWeeks = person.Relapse.AtWeeks,
+                RelapseDescription = person.Relapse.Description,
+            }));
+            patientIds.Add(patientId);
+            await connection.ExecuteAsync(Command(InsertBaselineScore, (person.BaselineScores ?? []).Select((score, index) => new
+            {
+                PatientId = patientId,
+                Position = index,
+                score.Measure,
+                score.Value,
+                score.ScaleMax,
+            })));
+        }
 
-        var relapse = report.Relapse!;
-        var relapseText = relapse.Description ?? (relapse.Occurred == true ? "Relapse during follow-up" : "No relapse during follow-up");
-        outcomes.Add(new
+        foreach (var outcome in ReportedPatients.Outcomes(report))
         {
-            StudyId = studyId,
-            InterventionId = (long?)null,
-            Measure = (string?)"relapse_free",
-            Timepoint = Weeks(relapse.Occurred == true ? relapse.AtWeeks ?? report.FollowUpWeeks : report.FollowUpWeeks),
-            TimepointWeeks = relapse.Occurred == true ? relapse.AtWeeks ?? report.FollowUpWeeks : report.FollowUpWeeks,
-            BaselineValue = (decimal?)null,
-            Value = (decimal?)null,
-            Unit = (string?)null,
-            ScaleMax = (decimal?)null,
-            Assessed = 1,
-            Responders = (int?)(relapse.Occurred == true ? 0 : 1),
-            Result = (string?)relapseText,
-            Quote = $"{provenance}: {relapseText}",
-            Evidence = "primary",
-            SourceNote = provenance,
-        });
+            var outcomeId = await connection.ExecuteScalarAsync<long>(Command(OutcomeCommands.Insert + " RETURNING id", new
+            {
+                StudyId = studyId,
+                InterventionId = outcome.Intervention is { } index ? interventionIds[index] : (long?)null,
+                outcome.Measure,
+                outcome.Timepoint,
+                outcome.TimepointWeeks,
+                outcome.BaselineValue,
+                outcome.Value,
+                outcome.Unit,
+                outcome.ScaleMax,
+                outcome.Assessed,
+                outcome.Responders,
+                outcome.Result,
+                Quote = $"{provenance}: {outcome.Statement}",
+                Evidence = "primary",
+                SourceNote = provenance,
+            }));
+            await connection.ExecuteAsync(Command(InsertPatientOutcome, outcome.Patients.Select(result => new
+            {
+                PatientId = patientIds[result.Patient],
+                OutcomeId = outcomeId,
+                outcome.Measure,
+                result.Timepoint,
+                result.BaselineValue,
+                result.Value,
+                result.Unit,
+                result.ScaleMax,
+                result.Assessed,
+                result.Responders,
+                result.Result,
+            })));
+        }
 
-        var events = report.AdverseEvents!.Events ?? [];
-        var adverseText = events.Count == 0
-            ? "No adverse events reported"
-            : string.Join("; ", events.Select(e => e.Severity is null ? e.Description : $"{e.Description} ({e.Severity})"));
-        outcomes.Add(new
-        {
-            StudyId = studyId,
-            InterventionId = (long?)null,
-            Measure = (string?)"adverse_events",
-            Timepoint = Weeks(report.FollowUpWeeks),
-            TimepointWeeks = report.FollowUpWeeks,
-            BaselineValue = (decimal?)null,
-            Value = (decimal?)null,
-            Unit = (string?)null,
-            ScaleMax = (decimal?)null,
-            Assessed = 1,
-            Responders = (int?)(events.Count > 0 ? 1 : 0),
-            Result = (string?)adverseText,
-            Quote = $"{provenance}: {adverseText}",
-            Evidence = "primary",
-            SourceNote = provenance,
-        });
-
-        await connection.ExecuteAsync(Command(OutcomeCommands.Insert, outcomes));
         return studyId;
     }
 
-    private static string? Weeks(decimal? weeks) => weeks is null ? null : $"{weeks.Value.ToString("0.##", CultureInfo.InvariantCulture)} weeks";
-
-    private static string DescribeValue(CaseReportOutcome outcome) =>
-        $"{outcome.Measure} {outcome.BaselineValue?.ToString(CultureInfo.InvariantCulture) ?? "?"} -> {outcome.Value?.ToString(CultureInfo.InvariantCulture) ?? "?"}"
-        + (outcome.Responders is null ? "" : $", {outcome.Responders} of {outcome.Assessed ?? 1} responding");
-
-    private static string DescribePatient(CaseReportPatient patient)
+    /// <summary>The value all patients share, or null when they differ.</summary>
+    private static string? Shared(IEnumerable<string?> values)
     {
-        var parts = new List<string>();
-        if (patient.Age is { } age)
-        {
-            parts.Add($"{age.ToString("0.#", CultureInfo.InvariantCulture)}-year-old {patient.Sex ?? "patient"}");
-        }
-
-        if (patient.DiseaseDurationYears is { } duration)
-        {
-            parts.Add($"disease duration {duration.ToString("0.#", CultureInfo.InvariantCulture)} years");
-        }
-
-        if (patient.BaselineScores is { Count: > 0 } scores)
-        {
-            parts.Add("baseline " + string.Join(", ", scores.Select(s => $"{s.Measure?.ToUpperInvariant()} {s.Value?.ToString(CultureInfo.InvariantCulture)}")));
-        }
-
-        if (patient.PriorTreatments is { Count: > 0 } prior)
-        {
-            parts.Add("prior treatments: " + string.Join(", ", prior));
-        }
-
-        return string.Join("; ", parts);
+        var distinct = values.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return distinct.Count == 1 ? distinct[0] : null;
     }
+
+    /// <summary>Counts of men and women are given when at least one patient's sex is known (as one of them).</summary>
+    private static bool KnownSexes(IReadOnlyList<CaseReportPatientData> patients) => patients.Any(p => p.Sex is "male" or "female");
 }
