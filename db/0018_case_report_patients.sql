@@ -80,8 +80,14 @@ CREATE INDEX patient_outcomes_patient_id_idx ON patient_outcomes (patient_id);
 -- its patients belong to its study. Checked at commit, once the outcome and all its patients' rows are written.
 CREATE FUNCTION check_outcome_is_sum_of_patients() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    checked_id bigint := CASE TG_TABLE_NAME WHEN 'outcomes' THEN NEW.id ELSE NEW.outcome_id END;
+    checked_id bigint;
 BEGIN
+    -- Each branch names a column of one table only, so they are apart (PL/pgSQL resolves NEW's fields per statement).
+    IF TG_TABLE_NAME = 'outcomes' THEN
+        checked_id := NEW.id;
+    ELSE
+        checked_id := NEW.outcome_id;
+    END IF;
     IF EXISTS (
         SELECT 1
         FROM outcomes o

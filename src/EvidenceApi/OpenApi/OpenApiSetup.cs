@@ -86,7 +86,7 @@ internal sealed class ApiKeyOperationFilter : IOperationFilter
     }
 }
 
-/// <summary>A complete case report that passes validation, as the request example of the submit operation.</summary>
+/// <summary>A complete case report that passes validation (two patients), as the request example of the submit operation.</summary>
 internal sealed class CaseReportExampleFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -95,7 +95,7 @@ internal sealed class CaseReportExampleFilter : IOperationFilter
             && operation.RequestBody?.Content?.TryGetValue("application/json", out var media) == true
             && media is OpenApiMediaType editable)
         {
-            editable.Example = System.Text.Json.Nodes.JsonNode.Parse(CaseReports.CaseReportExample.Json);
+            editable.Example = System.Text.Json.Nodes.JsonNode.Parse(CaseReports.CaseReportExample.TwoPatientsJson);
         }
     }
 }

@@ -58,7 +58,10 @@ public sealed class GeneratedClientTests
             Assert.Equal("srivastava-2024-scalp-secretome", results["study"]);
             Assert.NotEqual("0", results["studyOutcomes"]);
             Assert.Equal("submitted", results["submissionStatus"]);
-            Assert.Equal("scalp", results["submissionSubtype"], ignoreCase: true);
+            // The example describes two patients (vulgaris, stored as its code plaque), one of them with an outcome.
+            Assert.Equal("plaque", results["submissionSubtype"], ignoreCase: true);
+            Assert.Equal("2", results["submissionPatients"]);
+            Assert.Equal("1", results["submissionOutcomes"]);
             var stored = await new Npgsql.NpgsqlCommand($"SELECT status FROM submissions WHERE id = {long.Parse(results["submission"], System.Globalization.CultureInfo.InvariantCulture)}", connection).ExecuteScalarAsync();
             Assert.Equal("submitted", stored);
         }
