@@ -95,7 +95,7 @@ public static class CaseReportExample
               "age": 35,
               "sex": "male",
               "condition": "psoriasis",
-              "conditionSubtype": "vulgaris",
+              "conditionSubtype": "plaque",
               "diseaseDurationYears": 12,
               "outcomes": [
                 {
@@ -115,7 +115,7 @@ public static class CaseReportExample
               "age": 26,
               "sex": "female",
               "condition": "psoriasis",
-              "conditionSubtype": "vulgaris",
+              "conditionSubtype": "plaque",
               "diseaseDurationYears": 18,
               "outcomes": [],
               "relapse": { "occurred": false, "description": "Relapse free for 4 years" }

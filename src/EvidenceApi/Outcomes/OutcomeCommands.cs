@@ -9,4 +9,7 @@ public static class OutcomeCommands
         VALUES (@StudyId, @InterventionId, @Measure, @Timepoint, @TimepointWeeks, @BaselineValue, @Value, @Unit,
                 @ScaleMax, @Assessed, @Responders, @Result, @Quote, coalesce(@Evidence, 'primary'), @SourceNote)
         """;
+
+    /// <summary><see cref="Insert"/>, answering the new outcome's id (its patients' results refer to it).</summary>
+    public const string InsertReturningId = Insert + "\nRETURNING id";
 }

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
+using EvidenceApi.Studies;
 using Npgsql;
 
 namespace EvidenceApi.Seeding;
@@ -47,7 +48,7 @@ public static class SeedExporter
         """;
 
     private const string Outcomes = """
-        SELECT o.study_id AS studyid, i.key AS interventionkey, o.measure, o.timepoint, o.timepoint_weeks AS timepointweeks, o.baseline_value AS baselinevalue, o.value, o.unit, o.scale_max AS scalemax,
+        SELECT o.id, o.study_id AS studyid, i.key AS interventionkey, o.measure, o.timepoint, o.timepoint_weeks AS timepointweeks, o.baseline_value AS baselinevalue, o.value, o.unit, o.scale_max AS scalemax,
                o.assessed, o.responders, o.result, o.quote, o.evidence, o.source_note AS sourcenote
         FROM outcomes o LEFT JOIN interventions i ON i.id = o.intervention_id
         ORDER BY o.id
@@ -69,6 +70,7 @@ public static class SeedExporter
         var studies = (await connection.QueryAsync<StudyRow>(Query(Studies))).ToList();
         var interventions = (await connection.QueryAsync<InterventionRow>(Query(Interventions))).ToLookup(i => i.StudyId);
         var outcomes = (await connection.QueryAsync<OutcomeRow>(Query(Outcomes))).ToLookup(o => o.StudyId);
+        var patients = await PatientsAsync(connection, transaction, studies.Select(s => s.Id).ToArray(), outcomes, cancellationToken);
         var inclusions = (await connection.QueryAsync<(long ReviewStudyId, string Key)>(Query(Inclusions))).ToLookup(r => r.ReviewStudyId, r => r.Key);
         await transaction.CommitAsync(cancellationToken);
 
@@ -84,12 +86,12 @@ public static class SeedExporter
                 continue;
             }
 
-            files.Add((source.SeedFile ?? $"{own[0].Key}.json", new SeedFile(source.ToSeed(), own.Select(s => s.ToSeed(interventions, outcomes, inclusions)).ToList())));
+            files.Add((source.SeedFile ?? $"{own[0].Key}.json", new SeedFile(source.ToSeed(), own.Select(s => s.ToSeed(interventions, outcomes, inclusions, patients)).ToList())));
         }
 
         foreach (var study in studies.Where(s => s.SourceId is null))
         {
-            files.Add((study.SeedFile ?? $"{study.Key}.json", new SeedFile(null, [study.ToSeed(interventions, outcomes, inclusions)])));
+            files.Add((study.SeedFile ?? $"{study.Key}.json", new SeedFile(null, [study.ToSeed(interventions, outcomes, inclusions, patients)])));
         }
 
         Directory.CreateDirectory(directory);
@@ -190,7 +192,8 @@ public static class SeedExporter
 
         public string? Summary { get; init; }
 
-        public SeedStudy ToSeed(ILookup<long, InterventionRow> interventions, ILookup<long, OutcomeRow> outcomes, ILookup<long, string> inclusions)
+        public SeedStudy ToSeed(
+            ILookup<long, InterventionRow> interventions, ILookup<long, OutcomeRow> outcomes, ILookup<long, string> inclusions, ILookup<long, SeedPatient> patients)
         {
             var population = new SeedPopulation(AgeMin, AgeMax, AgeMean, MaleCount, FemaleCount, PopulationDescription);
             return new SeedStudy(
@@ -198,8 +201,24 @@ public static class SeedExporter
                 population == new SeedPopulation(null, null, null, null, null, null) ? null : population,
                 FollowUpWeeks, Summary, inclusions[Id].ToList(),
                 interventions[Id].Select(i => i.ToSeed()).ToList(),
-                outcomes[Id].Select(o => o.ToSeed()).ToList());
+                outcomes[Id].Select(o => o.ToSeed()).ToList(),
+                patients[Id].Any() ? patients[Id].ToList() : null);
         }
+    }
+
+    /// <summary>The patients of each study, their results naming the study's outcome by its position in the file.</summary>
+    private static async Task<ILookup<long, SeedPatient>> PatientsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long[] studyIds, ILookup<long, OutcomeRow> outcomes, CancellationToken cancellationToken)
+    {
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            StudyPatients.ByStudies, new { Ids = studyIds }, transaction, cancellationToken: cancellationToken));
+        var patients = await StudyPatients.ReadAsync(results);
+        var positions = outcomes.SelectMany(study => study.Select((outcome, position) => (outcome.Id, position))).ToDictionary(o => o.Id, o => o.position);
+        return patients.SelectMany(study => study.Select(p => (StudyId: study.Key, Patient: new SeedPatient(
+                p.Position, p.Label, p.Age, p.Sex, p.ConditionSubtype, p.DiseaseDurationYears, p.Country, p.PriorTreatments, p.BaselineScores, p.Relapse,
+                p.Outcomes.Select(o => new SeedPatientOutcome(positions[o.OutcomeId], o.Timepoint, o.BaselineValue, o.Value, o.Unit, o.ScaleMax, o.Assessed, o.Responders, o.Result))
+                    .OrderBy(o => o.Outcome).ToList()))))
+            .ToLookup(p => p.StudyId, p => p.Patient);
     }
 
     private sealed record InterventionRow
@@ -237,6 +256,8 @@ public static class SeedExporter
 
     private sealed record OutcomeRow
     {
+        public long Id { get; init; }
+
         public long StudyId { get; init; }
 
         public string? InterventionKey { get; init; }

@@ -37,7 +37,37 @@ public sealed record SeedStudy(
     string? Summary,
     IReadOnlyList<string>? Includes,
     IReadOnlyList<SeedIntervention>? Interventions,
-    IReadOnlyList<SeedOutcome>? Outcomes);
+    IReadOnlyList<SeedOutcome>? Outcomes,
+    IReadOnlyList<SeedPatient>? Patients = null);
+
+/// <summary>
+/// A patient of a study made from a contributed case report (individual patient data), as export-seeds writes it; the
+/// study's outcomes are the sums of its patients' results, each of which names its outcome by position in <c>outcomes</c>.
+/// </summary>
+public sealed record SeedPatient(
+    [property: JsonRequired] int Position,
+    string? Label,
+    decimal? Age,
+    string? Sex,
+    string? ConditionSubtype,
+    decimal? DiseaseDurationYears,
+    string? Country,
+    IReadOnlyList<string>? PriorTreatments,
+    IReadOnlyList<Studies.PatientScore>? BaselineScores,
+    [property: JsonRequired] Studies.PatientRelapse Relapse,
+    IReadOnlyList<SeedPatientOutcome>? Outcomes);
+
+/// <summary>One patient's result, counted in the study's outcome at position <c>outcome</c> (0 is the first).</summary>
+public sealed record SeedPatientOutcome(
+    [property: JsonRequired] int Outcome,
+    string? Timepoint,
+    decimal? Baseline,
+    decimal? Value,
+    string? Unit,
+    decimal? ScaleMax,
+    [property: JsonRequired] int Assessed,
+    int? Responders,
+    string? Result);
 
 public sealed record SeedPopulation(
     decimal? AgeMin,

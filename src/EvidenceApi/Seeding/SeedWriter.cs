@@ -1,6 +1,7 @@
 using Dapper;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Studies;
 using EvidenceApi.Vocabularies;
 using Npgsql;
 
@@ -48,6 +49,7 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
         """;
 
     private const string DeleteStudyChildren = """
+        DELETE FROM study_patients WHERE study_id = @StudyId;
         DELETE FROM outcomes WHERE study_id = @StudyId;
         DELETE FROM interventions WHERE study_id = @StudyId;
         """;
@@ -142,9 +144,10 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
                 }));
             }
 
+            var outcomeIds = new List<long>();
             foreach (var outcome in study.Outcomes ?? [])
             {
-                await connection.ExecuteAsync(Command(OutcomeCommands.Insert, new
+                outcomeIds.Add(await connection.ExecuteScalarAsync<long>(Command(OutcomeCommands.InsertReturningId, new
                 {
                     StudyId = studyId,
                     InterventionId = outcome.Intervention is null ? (long?)null : interventionIds[outcome.Intervention],
@@ -161,14 +164,60 @@ internal sealed class SeedWriter(NpgsqlConnection connection, NpgsqlTransaction 
                     outcome.Quote,
                     outcome.Evidence,
                     outcome.SourceNote,
-                }));
+                })));
             }
 
+            await WritePatientsAsync(studyId, study, outcomeIds);
             written.Add((study.Key, studyId));
         }
 
         await connection.ExecuteAsync(Command(DeleteStudiesNoLongerInFile, new { SeedFile = seedFile, Keys = keys }));
         return written;
+    }
+
+    private async Task WritePatientsAsync(long studyId, SeedStudy study, List<long> outcomeIds)
+    {
+        foreach (var patient in study.Patients ?? [])
+        {
+            var patientId = await connection.ExecuteScalarAsync<long>(Command(PatientCommands.Insert, new
+            {
+                StudyId = studyId,
+                patient.Position,
+                patient.Label,
+                patient.Age,
+                patient.Sex,
+                study.Condition,
+                patient.ConditionSubtype,
+                patient.DiseaseDurationYears,
+                patient.Country,
+                PriorTreatments = (patient.PriorTreatments ?? []).ToArray(),
+                RelapseOccurred = patient.Relapse.Occurred,
+                RelapseAtWeeks = patient.Relapse.AtWeeks,
+                RelapseDescription = patient.Relapse.Description,
+            }));
+            await connection.ExecuteAsync(Command(PatientCommands.InsertBaselineScore, (patient.BaselineScores ?? []).Select((score, position) => new
+            {
+                PatientId = patientId,
+                Position = position,
+                score.Measure,
+                score.Value,
+                score.ScaleMax,
+            })));
+            await connection.ExecuteAsync(Command(PatientCommands.InsertOutcome, (patient.Outcomes ?? []).Select(result => new
+            {
+                PatientId = patientId,
+                OutcomeId = outcomeIds[result.Outcome],
+                study.Outcomes![result.Outcome].Measure,
+                result.Timepoint,
+                BaselineValue = result.Baseline,
+                result.Value,
+                result.Unit,
+                result.ScaleMax,
+                result.Assessed,
+                result.Responders,
+                result.Result,
+            })));
+        }
     }
 
     /// <summary>Replaces the studies a review covered; returns the keys that match no study.</summary>

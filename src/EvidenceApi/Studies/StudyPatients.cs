@@ -108,17 +108,20 @@ public sealed record PatientOutcome
 /// <summary>Reads the patients of studies made from case reports; studies from seed files have none.</summary>
 internal static class StudyPatients
 {
+    // Columns are aliased to the records' names, so that seed export (which runs without Dapper's underscore setting) reads them too.
     public const string ByStudies = """
-        SELECT p.id, p.study_id, p.position, p.label, p.age, p.sex, p.condition_subtype, p.disease_duration_years, p.country,
-               p.prior_treatments, p.relapse_occurred, p.relapse_at_weeks, p.relapse_description
+        SELECT p.id, p.study_id AS studyid, p.position, p.label, p.age, p.sex, p.condition_subtype AS conditionsubtype,
+               p.disease_duration_years AS diseasedurationyears, p.country, p.prior_treatments AS priortreatments,
+               p.relapse_occurred AS relapseoccurred, p.relapse_at_weeks AS relapseatweeks, p.relapse_description AS relapsedescription
         FROM study_patients p WHERE p.study_id = ANY(@Ids) ORDER BY p.study_id, p.position;
 
-        SELECT b.patient_id, b.measure, b.value, b.scale_max
+        SELECT b.patient_id AS patientid, b.measure, b.value, b.scale_max AS scalemax
         FROM patient_baseline_scores b JOIN study_patients p ON p.id = b.patient_id
         WHERE p.study_id = ANY(@Ids) ORDER BY b.patient_id, b.position;
 
-        SELECT po.patient_id, po.outcome_id, o.intervention_id, po.measure, po.timepoint, o.timepoint_weeks, po.baseline_value,
-               po.value, po.unit, po.scale_max, po.assessed, po.responders, po.result
+        SELECT po.patient_id AS patientid, po.outcome_id AS outcomeid, o.intervention_id AS interventionid, po.measure, po.timepoint,
+               o.timepoint_weeks AS timepointweeks, po.baseline_value AS baselinevalue, po.value, po.unit, po.scale_max AS scalemax,
+               po.assessed, po.responders, po.result
         FROM patient_outcomes po JOIN study_patients p ON p.id = po.patient_id JOIN outcomes o ON o.id = po.outcome_id
         WHERE p.study_id = ANY(@Ids) ORDER BY po.patient_id, o.timepoint_weeks NULLS LAST, po.outcome_id;
         """;

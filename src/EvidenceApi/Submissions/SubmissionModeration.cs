@@ -3,6 +3,7 @@ using EvidenceApi.ApiKeys;
 using EvidenceApi.CaseReports;
 using EvidenceApi.Interventions;
 using EvidenceApi.Outcomes;
+using EvidenceApi.Studies;
 using Npgsql;
 
 namespace EvidenceApi.Submissions;
@@ -43,24 +44,6 @@ public static class SubmissionModeration
         VALUES (@Key, @SourceId, @Title, 'case_report', 'published', @Condition, @ConditionSubtype, @Country, @Participants,
                 @AgeMin, @AgeMax, @AgeMean, @Male, @Female, @PopulationDescription, @FollowUpWeeks, @Summary, @SubmissionId)
         RETURNING id
-        """;
-
-    private const string InsertPatient = """
-        INSERT INTO study_patients (study_id, position, label, age, sex, condition, condition_subtype, disease_duration_years, country,
-                                    prior_treatments, relapse_occurred, relapse_at_weeks, relapse_description)
-        VALUES (@StudyId, @Position, @Label, @Age, @Sex, @Condition, @ConditionSubtype, @DiseaseDurationYears, @Country,
-                @PriorTreatments, @RelapseOccurred, @RelapseAtWeeks, @RelapseDescription)
-        RETURNING id
-        """;
-
-    private const string InsertBaselineScore = """
-        INSERT INTO patient_baseline_scores (patient_id, position, measure, value, scale_max)
-        VALUES (@PatientId, @Position, @Measure, @Value, @ScaleMax)
-        """;
-
-    private const string InsertPatientOutcome = """
-        INSERT INTO patient_outcomes (patient_id, outcome_id, measure, timepoint, baseline_value, value, unit, scale_max, assessed, responders, result)
-        VALUES (@PatientId, @OutcomeId, @Measure, @Timepoint, @BaselineValue, @Value, @Unit, @ScaleMax, @Assessed, @Responders, @Result)
         """;
 
     public static Task<ModerationResult> RejectAsync(NpgsqlDataSource dataSource, long id, Caller curator, string reason, CancellationToken cancellationToken) =>
@@ -180,7 +163,7 @@ public static class SubmissionModeration
         var patientIds = new List<long>();
         foreach (var (person, position) in patients.Select((item, index) => (item, index)))
         {
-            var patientId = await connection.ExecuteScalarAsync<long>(Command(InsertPatient, new
+            var patientId = await connection.ExecuteScalarAsync<long>(Command(PatientCommands.Insert, new
             {
                 StudyId = studyId,
                 Position = position,
@@ -197,7 +180,7 @@ public static class SubmissionModeration
                 RelapseDescription = person.Relapse.Description,
             }));
             patientIds.Add(patientId);
-            await connection.ExecuteAsync(Command(InsertBaselineScore, (person.BaselineScores ?? []).Select((score, index) => new
+            await connection.ExecuteAsync(Command(PatientCommands.InsertBaselineScore, (person.BaselineScores ?? []).Select((score, index) => new
             {
                 PatientId = patientId,
                 Position = index,
@@ -209,7 +192,7 @@ public static class SubmissionModeration
 
         foreach (var outcome in ReportedPatients.Outcomes(report))
         {
-            var outcomeId = await connection.ExecuteScalarAsync<long>(Command(OutcomeCommands.Insert + " RETURNING id", new
+            var outcomeId = await connection.ExecuteScalarAsync<long>(Command(OutcomeCommands.InsertReturningId, new
             {
                 StudyId = studyId,
                 InterventionId = outcome.Intervention is { } index ? interventionIds[index] : (long?)null,
@@ -227,7 +210,7 @@ public static class SubmissionModeration
                 Evidence = "primary",
                 SourceNote = provenance,
             }));
-            await connection.ExecuteAsync(Command(InsertPatientOutcome, outcome.Patients.Select(result => new
+            await connection.ExecuteAsync(Command(PatientCommands.InsertOutcome, outcome.Patients.Select(result => new
             {
                 PatientId = patientIds[result.Patient],
                 OutcomeId = outcomeId,

@@ -118,6 +118,9 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         known["source"]!["doi"] = "10.46439/stemcell.5.019";
         await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.Conflict, Json(known));
         await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.BadRequest, Json(CaseReportValidatorTests.With(NewReport(), "outcomes[0].assessed", 2)));
+        await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.BadRequest,
+            Json(CaseReportValidatorTests.With(NewReport(PatientsValidationTests.TwoPatients()), "patients[1].age", 130)));
+        await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.Created, Json(NewReport(PatientsValidationTests.TwoPatients())));
         await CallAsync(writer, HttpMethod.Post, "/v1/case-reports", HttpStatusCode.BadRequest, new StringContent("{\"title\": }", Encoding.UTF8, "application/json"));
 
         var other = api.CreateClient(await api.CreateKeyAsync("contributor"));
@@ -137,7 +140,8 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         var ids = new List<long>();
         for (var i = 0; i < 3; i++)
         {
-            var created = await contributor.PostAsync("/v1/case-reports", Json(NewReport()));
+            // The one published describes two patients: its submission, study and patients are checked against the document.
+            var created = await contributor.PostAsync("/v1/case-reports", Json(i == 0 ? NewReport(PatientsValidationTests.TwoPatients()) : NewReport()));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
         }
@@ -181,6 +185,10 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         }
 
         await CallAsync(curator, HttpMethod.Get, $"/v1/submissions/{ids[2]}", HttpStatusCode.OK);
+        var published = JsonDocument.Parse(await CallAsync(curator, HttpMethod.Get, $"/v1/submissions/{ids[0]}", HttpStatusCode.OK)).RootElement;
+        var study = JsonDocument.Parse(await CallAsync(api.CreateClient(), HttpMethod.Get, $"/v1/studies/{published.GetProperty("studyId").GetInt64()}", HttpStatusCode.OK)).RootElement;
+        Assert.Equal(2, study.GetProperty("patients").GetArrayLength());
+        Assert.Equal(2, study.GetProperty("participants").GetInt32());
     }
 
     private async Task CallKeysAsync()
@@ -314,9 +322,9 @@ public sealed class ConformanceTests(ConformanceTests.Api api) : IClassFixture<C
         return body;
     }
 
-    private static JsonNode NewReport()
+    private static JsonNode NewReport(JsonNode? example = null)
     {
-        var report = CaseReportValidatorTests.Example();
+        var report = example ?? CaseReportValidatorTests.Example();
         report["source"]!["doi"] = $"10.5555/evidence.conformance.{Guid.NewGuid():N}";
         report["title"] = $"Conformance case {Guid.NewGuid():N}";
         report["source"]!["title"] = report["title"]!.GetValue<string>();

@@ -58,7 +58,7 @@ public sealed class GeneratedClientTests
             Assert.Equal("srivastava-2024-scalp-secretome", results["study"]);
             Assert.NotEqual("0", results["studyOutcomes"]);
             Assert.Equal("submitted", results["submissionStatus"]);
-            // The example describes two patients (vulgaris, stored as its code plaque), one of them with an outcome.
+            // The example describes two patients with plaque psoriasis, one of them with an outcome.
             Assert.Equal("plaque", results["submissionSubtype"], ignoreCase: true);
             Assert.Equal("2", results["submissionPatients"]);
             Assert.Equal("1", results["submissionOutcomes"]);

@@ -37,10 +37,20 @@ public sealed class OpenApiDocumentTests(EvidenceApiFactory api) : IClassFixture
     {
         var document = await DocumentAsync();
         var report = Schema(document, "CaseReport");
-        Assert.Superset(
-            new HashSet<string> { "patient", "interventions", "outcomes", "followUpWeeks", "relapse", "adverseEvents", "informedConsent", "contributor" },
-            Strings(report.GetProperty("required")).ToHashSet());
+        // patient, outcomes and relapse are required only of a single-patient report; patients[] replaces them.
+        var required = Strings(report.GetProperty("required")).ToHashSet();
+        Assert.Superset(new HashSet<string> { "interventions", "followUpWeeks", "adverseEvents", "informedConsent", "contributor" }, required);
+        Assert.Empty(required.Intersect(["patient", "patients", "outcomes", "relapse"]));
         var properties = report.GetProperty("properties");
+        Assert.Equal(50, properties.GetProperty("patients").GetProperty("maxItems").GetInt32());
+        var patientData = Schema(document, "CaseReportPatientData");
+        Assert.Contains("relapse", Strings(patientData.GetProperty("required")));
+        Assert.Equal((0, 120), (patientData.GetProperty("properties").GetProperty("age").GetProperty("minimum").GetDecimal(),
+            patientData.GetProperty("properties").GetProperty("age").GetProperty("maximum").GetDecimal()));
+        Assert.Equal(50, patientData.GetProperty("properties").GetProperty("outcomes").GetProperty("maxItems").GetInt32());
+        var example = document.GetProperty("paths").GetProperty("/v1/case-reports").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("example");
+        Assert.Equal(2, example.GetProperty("patients").GetArrayLength());
         Assert.Equal(["true"], Strings(properties.GetProperty("informedConsent").GetProperty("enum")).Select(v => v.ToLowerInvariant()));
         Assert.DoesNotContain("null", Types(properties.GetProperty("followUpWeeks")));
         Assert.Equal(5200, properties.GetProperty("followUpWeeks").GetProperty("maximum").GetDecimal());

@@ -81,6 +81,8 @@ public sealed class PatientPublishingTests(EvidenceApiFactory api) : IClassFixtu
         report["patients"]![0]!["baselineScores"] = JsonNode.Parse("""[{"measure": "pasi", "value": 20}]""");
         report["patients"]![0]!["outcomes"]!.AsArray().Add(JsonNode.Parse("""{"measure": "pasi", "timepointWeeks": 12, "value": 4}"""));
         report["patients"]![1]!["outcomes"] = JsonNode.Parse("""[{"measure": "pasi", "timepointWeeks": 12, "baselineValue": 30, "value": 15, "result": "PASI halved"}]""");
+        // A synonym is stored as its code, for every patient.
+        report["patients"]![1]!["conditionSubtype"] = "vulgaris";
 
         var study = await PublishAsync(report);
 

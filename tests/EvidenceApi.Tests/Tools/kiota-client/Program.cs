@@ -49,6 +49,6 @@ var example = await KiotaJsonSerializer.DeserializeAsync(await File.ReadAllTextA
 var submitted = await client.V1.CaseReports.PostAsync(example) ?? throw new InvalidOperationException("No submission.");
 Console.WriteLine($"submission={submitted.Id}");
 Console.WriteLine($"submissionStatus={submitted.Status}");
-Console.WriteLine($"submissionSubtype={submitted.Report?.Patients?[0].ConditionSubtype ?? submitted.Report?.Patient?.ConditionSubtype}");
+Console.WriteLine($"submissionSubtype={submitted.Report?.Patients?[0].ConditionSubtype}");
 Console.WriteLine($"submissionPatients={submitted.Report?.Patients?.Count}");
 Console.WriteLine($"submissionOutcomes={submitted.Report?.Patients?.Sum(p => p.Outcomes?.Count ?? 0)}");
