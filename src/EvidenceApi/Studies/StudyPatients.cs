@@ -46,6 +46,9 @@ public sealed record PatientItem
 /// <summary>A severity score before treatment.</summary>
 public sealed record PatientScore
 {
+    /// <summary>The patient the score belongs to, for reading; not part of the answer.</summary>
+    internal long PatientId { get; init; }
+
     /// <example>pasi</example>
     public required string Measure { get; init; }
 
@@ -71,6 +74,9 @@ public sealed record PatientRelapse
 /// <summary>One patient's result: assessed is 0 or 1, and the study's outcome <c>outcomeId</c> is the sum over its patients.</summary>
 public sealed record PatientOutcome
 {
+    /// <summary>The patient the result belongs to, for reading; not part of the answer.</summary>
+    internal long PatientId { get; init; }
+
     /// <summary>The study's outcome this result is counted in.</summary>
     public long OutcomeId { get; init; }
 
@@ -130,8 +136,8 @@ internal static class StudyPatients
     public static async Task<ILookup<long, PatientItem>> ReadAsync(SqlMapper.GridReader results)
     {
         var patients = (await results.ReadAsync<PatientRow>()).AsList();
-        var scores = (await results.ReadAsync<ScoreRow>()).ToLookup(s => s.PatientId);
-        var outcomes = (await results.ReadAsync<OutcomeRow>()).ToLookup(o => o.PatientId);
+        var scores = (await results.ReadAsync<PatientScore>()).ToLookup(s => s.PatientId);
+        var outcomes = (await results.ReadAsync<PatientOutcome>()).ToLookup(o => o.PatientId);
         return patients.ToLookup(p => p.StudyId, p => new PatientItem
         {
             Id = p.Id,
@@ -142,10 +148,10 @@ internal static class StudyPatients
             ConditionSubtype = p.ConditionSubtype,
             DiseaseDurationYears = p.DiseaseDurationYears,
             Country = p.Country,
-            BaselineScores = scores[p.Id].Select(s => new PatientScore { Measure = s.Measure, Value = s.Value, ScaleMax = s.ScaleMax }).ToList(),
+            BaselineScores = scores[p.Id].ToList(),
             PriorTreatments = p.PriorTreatments,
             Relapse = new PatientRelapse { Occurred = p.RelapseOccurred, AtWeeks = p.RelapseAtWeeks, Description = p.RelapseDescription },
-            Outcomes = outcomes[p.Id].Select(o => o.Outcome).ToList(),
+            Outcomes = outcomes[p.Id].ToList(),
         });
     }
 
@@ -176,61 +182,5 @@ internal static class StudyPatients
         public decimal? RelapseAtWeeks { get; init; }
 
         public string? RelapseDescription { get; init; }
-    }
-
-    private sealed record ScoreRow
-    {
-        public long PatientId { get; init; }
-
-        public required string Measure { get; init; }
-
-        public decimal Value { get; init; }
-
-        public decimal? ScaleMax { get; init; }
-    }
-
-    private sealed record OutcomeRow
-    {
-        public long PatientId { get; init; }
-
-        public long OutcomeId { get; init; }
-
-        public long? InterventionId { get; init; }
-
-        public required string Measure { get; init; }
-
-        public string? Timepoint { get; init; }
-
-        public decimal? TimepointWeeks { get; init; }
-
-        public decimal? BaselineValue { get; init; }
-
-        public decimal? Value { get; init; }
-
-        public string? Unit { get; init; }
-
-        public decimal? ScaleMax { get; init; }
-
-        public int Assessed { get; init; }
-
-        public int? Responders { get; init; }
-
-        public string? Result { get; init; }
-
-        public PatientOutcome Outcome => new()
-        {
-            OutcomeId = OutcomeId,
-            InterventionId = InterventionId,
-            Measure = Measure,
-            Timepoint = Timepoint,
-            TimepointWeeks = TimepointWeeks,
-            BaselineValue = BaselineValue,
-            Value = Value,
-            Unit = Unit,
-            ScaleMax = ScaleMax,
-            Assessed = Assessed,
-            Responders = Responders,
-            Result = Result,
-        };
     }
 }
