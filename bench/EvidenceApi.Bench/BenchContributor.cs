@@ -36,6 +36,8 @@ public sealed record BenchContributor(string Key, long KeyId)
     public async Task RemoveAsync(NpgsqlConnection connection)
     {
         await connection.ExecuteAsync("DELETE FROM submissions WHERE submitted_by = @KeyId", new { KeyId });
+        // The key's own audit entries go with it: the bench key is not a key anyone manages.
+        await connection.ExecuteAsync("DELETE FROM api_key_events WHERE key_id = @KeyId OR actor_key_id = @KeyId", new { KeyId });
         await connection.ExecuteAsync("DELETE FROM api_keys WHERE id = @KeyId", new { KeyId });
     }
 }
