@@ -55,6 +55,18 @@ public static class SynthesisQueries
         ["design"] = ", s.design AS subgroup",
     };
 
+    // The patients' own scores behind the outcomes in scope made from patients (case reports with patients[]), read before
+    // the numbers stream so that each study can be pooled as it arrives. It starts from the patients' results, so it costs
+    // nothing for the many outcomes that have no patients; the same filters keep it to the studies in scope.
+    private const string PatientScores = """
+        SELECT po.outcome_id, po.assessed, po.baseline_value, po.value
+        FROM patient_outcomes po
+        JOIN outcomes o ON o.id = po.outcome_id
+        JOIN studies s ON s.id = o.study_id
+        WHERE po.measure = @ScoreMeasure AND {1}
+          AND {0}
+        """;
+
     private const string Words = """
         SELECT s.id, s.key, s.title, src.authors[1] AS first_author FROM studies s LEFT JOIN sources src ON src.id = s.source_id WHERE s.id = ANY(@StudyIds);
         SELECT id, timepoint, quote, source_note FROM outcomes WHERE id = ANY(@OutcomeIds);
@@ -109,6 +121,10 @@ public static class SynthesisQueries
             }
         }
 
+        var patientScores = scoreMeasure is null || threshold is null
+            ? []
+            : await PatientScoresAsync(connection, transaction, filter, outcomeScope, scoreMeasure, cancellationToken);
+
         // Rows arrive ordered by study and are pooled as they stream: memory stays flat however many studies are in scope.
         var pooledStudies = 0;
         var patients = 0;
@@ -130,7 +146,7 @@ public static class SynthesisQueries
                 _ => null,
             };
 
-            var choice = reason is null ? Choose(study, measure, scoreMeasure, threshold, query.Timepoint ?? "last") : null;
+            var choice = reason is null ? Choose(study, measure, scoreMeasure, threshold, query.Timepoint ?? "last", patientScores) : null;
             if (choice is null)
             {
                 reason ??= study.Any(r => r.OutcomeId is not null)
@@ -268,12 +284,25 @@ public static class SynthesisQueries
         _ => (null, null),
     };
 
-    private static SynthesisRow? Choose(IEnumerable<CandidateRow> rows, string measure, string? scoreMeasure, decimal? threshold, string timepoint)
+    /// <summary>Each patient's score (assessed, baseline, value) of the outcomes in scope that are made from patients, by outcome.</summary>
+    private static async Task<Dictionary<long, List<PatientScore>>> PatientScoresAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, SqlFilter filter, string outcomeScope, string scoreMeasure, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(filter.Parameters);
+        parameters.Add("ScoreMeasure", scoreMeasure);
+        var sql = PatientScores.Replace("{0}", filter.Conditions, StringComparison.Ordinal).Replace("{1}", outcomeScope, StringComparison.Ordinal);
+        var scores = await connection.QueryAsync<(long OutcomeId, int Assessed, decimal? BaselineValue, decimal? Value)>(
+            new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        return scores.GroupBy(s => s.OutcomeId).ToDictionary(g => g.Key, g => g.Select(s => new PatientScore(s.Assessed, s.BaselineValue, s.Value)).ToList());
+    }
+
+    private static SynthesisRow? Choose(
+        IEnumerable<CandidateRow> rows, string measure, string? scoreMeasure, decimal? threshold, string timepoint, Dictionary<long, List<PatientScore>> patientScores)
     {
         var usable = rows
             .Where(r => r.OutcomeId is not null)
             .OrderBy(r => r.OutcomeId)
-            .Select(r => ToRow(r, measure, scoreMeasure, threshold))
+            .Select(r => ToRow(r, measure, scoreMeasure, threshold, patientScores))
             .OfType<SynthesisRow>()
             .ToList();
         if (usable.Count == 0)
@@ -288,7 +317,8 @@ public static class SynthesisQueries
         return ordered.ThenBy(r => r.Derived).ThenByDescending(r => r.Assessed).First();
     }
 
-    private static SynthesisRow? ToRow(CandidateRow row, string measure, string? scoreMeasure, decimal? threshold)
+    private static SynthesisRow? ToRow(
+        CandidateRow row, string measure, string? scoreMeasure, decimal? threshold, Dictionary<long, List<PatientScore>> patientScores)
     {
         int assessed, responders;
         bool derived;
@@ -303,15 +333,18 @@ public static class SynthesisQueries
         }
         else if (row.Measure == scoreMeasure && threshold is not null)
         {
-            // A score can be turned into a response only for one patient: a mean of several says nothing about each.
-            var singlePatient = row.Assessed == 1 || (row.Assessed is null && row.Participants == 1);
-            if (!singlePatient || row.BaselineValue is not { } baseline || row.Value is not { } value || baseline <= 0)
+            // A score can be turned into a response only patient by patient: a mean of several says nothing about each. So
+            // an outcome made from patients counts each one's own scores, any other outcome only when it is one patient's.
+            var scores = patientScores.TryGetValue(row.OutcomeId!.Value, out var own) ? own
+                : row.Assessed == 1 || (row.Assessed is null && row.Participants == 1) ? [new PatientScore(1, row.BaselineValue, row.Value)]
+                : [];
+            var measured = scores.Where(s => s.Assessed == 1 && s.BaselineValue > 0 && s.Value is not null).ToList();
+            if (measured.Count == 0)
             {
                 return null;
             }
 
-            var improvement = (baseline - value) / baseline * 100;
-            (assessed, responders, derived) = (1, improvement >= threshold ? 1 : 0, true);
+            (assessed, responders, derived) = (measured.Count, measured.Count(s => s.Improvement >= threshold), true);
         }
         else
         {
@@ -346,6 +379,13 @@ public static class SynthesisQueries
             _ when scoreMeasure == measure => $"improvement of {scoreMeasure.ToUpperInvariant()} from baseline of at least {threshold?.ToString("0.##", CultureInfo.InvariantCulture)} % per patient, {at}",
             _ => $"{measure} as reported, or derived for a single patient as an improvement of {scoreMeasure.ToUpperInvariant()} from baseline of at least {threshold?.ToString("0.##", CultureInfo.InvariantCulture)} %, {at}",
         };
+    }
+
+    /// <summary>One patient's score in an outcome: counted when the patient was assessed with a baseline above zero and a value.</summary>
+    private sealed record PatientScore(int Assessed, decimal? BaselineValue, decimal? Value)
+    {
+        /// <summary>Percent improvement from baseline (negative when worse).</summary>
+        public decimal? Improvement => (BaselineValue - Value) / BaselineValue * 100;
     }
 
     private sealed record CandidateRow

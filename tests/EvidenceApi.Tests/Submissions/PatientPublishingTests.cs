@@ -131,6 +131,115 @@ public sealed class PatientPublishingTests(EvidenceApiFactory api) : IClassFixtu
             "SELECT count(*) FROM patient_outcomes po JOIN outcomes o ON o.id = po.outcome_id WHERE o.study_id = @Id AND o.measure = 'pasi_75'", new { study.Id }));
     }
 
+    /// <summary>Three patients with PASI 20 to 4 (80 % better), 30 to 15 (50 %) and 40 to 10 (75 %) at 12 weeks.</summary>
+    private static JsonNode ThreePatientsWithPasi(string route)
+    {
+        var report = Unique(PatientsValidationTests.TwoPatients(), route);
+        var patients = report["patients"]!.AsArray();
+        var third = patients[1]!.DeepClone();
+        third["label"] = "Patient 3";
+        patients.Add(third);
+        patients[0]!["baselineScores"] = JsonNode.Parse("""[{"measure": "pasi", "value": 20}]""");
+        patients[0]!["outcomes"]!.AsArray().Add(JsonNode.Parse("""{"measure": "pasi", "timepointWeeks": 12, "value": 4}"""));
+        patients[1]!["outcomes"] = JsonNode.Parse("""[{"measure": "pasi", "timepointWeeks": 12, "baselineValue": 30, "value": 15}]""");
+        patients[2]!["outcomes"] = JsonNode.Parse("""[{"measure": "pasi", "timepointWeeks": 12, "baselineValue": 40, "value": 10}]""");
+        return report;
+    }
+
+    private async Task<SynthesisResult> SynthesiseAsync(string query) =>
+        await (await api.CreateClient().GetAsync($"/v1/synthesis?{query}")).ShouldBeOkAsync<SynthesisResult>();
+
+    [Fact]
+    public async Task Synthesis_SeveralPatientsWithPasiScores_CountsEachPatientsOwnResponse()
+    {
+        var study = await PublishAsync(ThreePatientsWithPasi("intradermal"));
+        // The study's PASI outcome holds the means (30 to 9.67: 68 % better), which say nothing about each patient.
+        var pasi = Assert.Single(study.Outcomes, o => o.Measure == "pasi");
+        Assert.Equal((3, 30m, 9.67m), (pasi.Assessed!.Value, pasi.BaselineValue!.Value, pasi.Value!.Value));
+        const string scope = "product=exosomes&cellSource=placenta&route=intradermal";
+
+        var pasi75 = await SynthesiseAsync($"measure=pasi_75&{scope}");
+
+        var row = Assert.Single(pasi75.Rows);
+        Assert.Equal((study.Id, pasi.Id, "pasi", true, 3, 2), (row.StudyId, row.OutcomeId, row.Measure, row.Derived, row.Assessed, row.Responders));
+        Assert.Equal((1, 3, 2), (pasi75.Studies, pasi75.Patients, pasi75.Responders));
+        Assert.Empty(pasi75.Excluded);
+
+        // The threshold is each patient's: 80 % reaches 80 but not 90; every one reaches 50.
+        Assert.Equal((3, 1), Counted(await SynthesiseAsync($"measure=pasi&threshold=80&{scope}")));
+        Assert.Equal((3, 0), Counted(await SynthesiseAsync($"measure=pasi_90&{scope}")));
+        Assert.Equal((3, 3), Counted(await SynthesiseAsync($"measure=pasi_50&{scope}")));
+        Assert.Equal((3, 2), Counted(await SynthesiseAsync($"measure=pasi_75&{scope}&model=random")));
+    }
+
+    [Fact]
+    public async Task Synthesis_PatientWithoutBaseline_IsNotCountedAsAssessed()
+    {
+        var report = ThreePatientsWithPasi("intralesional");
+        report["patients"]![2]!["outcomes"]![0]!.AsObject().Remove("baselineValue");
+
+        var study = await PublishAsync(report);
+
+        Assert.Equal(3, Assert.Single(study.Outcomes, o => o.Measure == "pasi").Assessed);
+        var row = Assert.Single((await SynthesiseAsync("measure=pasi_75&product=exosomes&cellSource=placenta&route=intralesional")).Rows);
+        Assert.Equal((true, 2, 1), (row.Derived, row.Assessed, row.Responders));
+    }
+
+    [Fact]
+    public async Task Synthesis_DirectlyReportedCount_IsPreferredToTheOneDerivedFromPatientsScores()
+    {
+        // Each patient's PASI-75 as the report states it, at the same 12 weeks: one of three (the scores would say two).
+        var report = ThreePatientsWithPasi("other");
+        foreach (var (patient, responded) in report["patients"]!.AsArray().Zip(new[] { 1, 0, 0 }))
+        {
+            patient!["outcomes"]!.AsArray().Add(JsonNode.Parse($$"""{"measure": "pasi_75", "timepointWeeks": 12, "assessed": 1, "responders": {{responded}}}"""));
+        }
+
+        var study = await PublishAsync(report);
+        const string scope = "product=exosomes&cellSource=placenta&route=other";
+
+        var reported = Assert.Single((await SynthesiseAsync($"measure=pasi_75&{scope}")).Rows);
+        Assert.Equal((Assert.Single(study.Outcomes, o => o.Measure == "pasi_75").Id, "pasi_75", false, 3, 1),
+            (reported.OutcomeId, reported.Measure, reported.Derived, reported.Assessed, reported.Responders));
+        // Without a reported count, the scores answer.
+        var derived = Assert.Single((await SynthesiseAsync($"measure=pasi_50&{scope}")).Rows);
+        Assert.Equal(("pasi", true, 3, 3), (derived.Measure, derived.Derived, derived.Assessed, derived.Responders));
+    }
+
+    [Fact]
+    public async Task Synthesis_SeedStudyWithPatients_CountsOnlyPatientsWithBaselineAndValue()
+    {
+        // Four patients: PASI 20 to 4 (80 %), 30 to 15 (50 %), 24 with no value after treatment, and 6 with no baseline.
+        await api.SeedAsync(new Dictionary<string, string>
+        {
+            ["patient-scores-series.json"] = """
+                {
+                  "source": { "title": "Synthetic series with patient scores", "authors": ["Score S"], "year": 2021 },
+                  "studies": [ {
+                    "key": "patient-scores-series", "title": "Synthetic series with patient scores", "design": "case_series",
+                    "condition": "patient scores", "participants": 4, "followUpWeeks": 12,
+                    "interventions": [ { "key": "uc-iv", "product": "msc_cells", "cellSource": "umbilical_cord", "route": "intravenous" } ],
+                    "outcomes": [ { "intervention": "uc-iv", "measure": "pasi", "timepoint": "12 weeks", "timepointWeeks": 12,
+                                    "baseline": 24.67, "value": 8.33, "assessed": 4, "quote": "Synthetic: PASI of four patients." } ],
+                    "patients": [
+                      { "position": 0, "relapse": { "occurred": false }, "outcomes": [ { "outcome": 0, "baseline": 20, "value": 4, "assessed": 1 } ] },
+                      { "position": 1, "relapse": { "occurred": false }, "outcomes": [ { "outcome": 0, "baseline": 30, "value": 15, "assessed": 1 } ] },
+                      { "position": 2, "relapse": { "occurred": false }, "outcomes": [ { "outcome": 0, "baseline": 24, "value": null, "assessed": 1 } ] },
+                      { "position": 3, "relapse": { "occurred": false }, "outcomes": [ { "outcome": 0, "baseline": null, "value": 6, "assessed": 1 } ] }
+                    ]
+                  } ]
+                }
+                """,
+        });
+
+        var pasi75 = await SynthesiseAsync("measure=pasi_75&condition=patient%20scores");
+        var row = Assert.Single(pasi75.Rows);
+        Assert.Equal(("patient-scores-series", true, 2, 1), (row.Key, row.Derived, row.Assessed, row.Responders));
+        Assert.Equal((2, 2), Counted(await SynthesiseAsync("measure=pasi&threshold=50&condition=patient%20scores")));
+    }
+
+    private static (int Patients, int Responders) Counted(SynthesisResult result) => (result.Patients, result.Responders);
+
     [Fact]
     public async Task Submit_FiftyOnePatients_Is400OnPatients_AndStoresNothing()
     {
