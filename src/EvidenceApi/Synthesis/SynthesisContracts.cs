@@ -181,7 +181,10 @@ public sealed record SynthesisRow
     /// <summary>The measure of the outcome used (a score measure when the response was derived from baseline and follow-up).</summary>
     public required string Measure { get; init; }
 
-    /// <summary>True when the response was computed from a patient's baseline and follow-up scores.</summary>
+    /// <summary>
+    /// True when the response was computed from baseline and follow-up scores, patient by patient: one patient's, or each
+    /// patient's own in a report that describes several (those without both a baseline and a value are not counted).
+    /// </summary>
     public bool Derived { get; init; }
 
     public string? Timepoint { get; init; }
