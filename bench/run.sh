@@ -165,8 +165,6 @@ timed_start() {
   echo "$label $seconds"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 if [ "$mode" = warmstart ]; then
   restarts=${BENCH_RESTARTS:-7}
   dotnet build -v quiet -nologo src/EvidenceApi/EvidenceApi.csproj >/dev/null # README command 1 builds Debug
