@@ -29,7 +29,7 @@ public static class BareEndpoints
         app.MapGet("/bare/studies/{id:long}", async (long id) =>
         {
             await using var connection = await dataSource.OpenConnectionAsync();
-            await using var grid = await connection.QueryMultipleAsync(StudyQueries.StudiesByIds, new { Ids = new[] { id } });
+            await using var grid = await connection.QueryMultipleAsync(StudyQueries.OneStudy, new { Id = id });
             var study = (await grid.ReadAsync()).Select(ToDictionary).SingleOrDefault();
             if (study is null)
             {
@@ -40,6 +40,9 @@ public static class BareEndpoints
             study["interventions"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
             study["outcomes"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
             study["links"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
+            study["patients"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
+            study["baselineScores"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
+            study["patientOutcomes"] = (await grid.ReadAsync()).Select(ToDictionary).ToList();
             return Results.Ok(study);
         });
         app.MapGet("/bare/studies", async (string condition, string design) =>

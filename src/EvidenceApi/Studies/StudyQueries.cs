@@ -70,6 +70,13 @@ public static class StudyQueries
         ORDER BY year NULLS LAST, id;
         """;
 
+    /// <summary>
+    /// <see cref="StudiesByIds"/> and the patients for one study, by a single id. Prepared statements with an array
+    /// parameter get a generic plan costed for ten ids, which PostgreSQL then judges worse than planning each call
+    /// for the one id it holds: every read of one study was planned again (half the database's time under load).
+    /// </summary>
+    internal static readonly string OneStudy = (StudiesByIds + StudyPatients.ByStudies).Replace("= ANY(@Ids)", "= @Id", StringComparison.Ordinal);
+
     public static async Task<Page<StudySummary>> ListAsync(NpgsqlDataSource dataSource, EvidenceFilter evidence, StudyListQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -235,8 +242,9 @@ public static class StudyQueries
             return [];
         }
 
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-            StudiesByIds + StudyPatients.ByStudies, new { Ids = ids }, transaction, cancellationToken: cancellationToken));
+        await using var results = await connection.QueryMultipleAsync(ids.Length == 1
+            ? new CommandDefinition(OneStudy, new { Id = ids[0] }, transaction, cancellationToken: cancellationToken)
+            : new CommandDefinition(StudiesByIds + StudyPatients.ByStudies, new { Ids = ids }, transaction, cancellationToken: cancellationToken));
         var studies = (await results.ReadAsync<StudyDetail>()).AsList();
         if (studies.Count == 0)
         {
