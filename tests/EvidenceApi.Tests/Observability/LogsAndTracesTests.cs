@@ -118,7 +118,7 @@ public sealed class LogsAndTracesTests
 
         var traceBytes = Convert.FromHexString(traceId);
         await collector.WaitForAsync("/v1/traces", "the request's span", body => body.AsSpan().IndexOf(traceBytes) >= 0 && Contains(body, "GET /v1/studies/{id}"));
-        await collector.WaitForAsync("/v1/traces", "the request's database commands", body => body.AsSpan().IndexOf(traceBytes) >= 0 && Contains(body, "WHERE s.id = ANY(@Ids)"));
+        await collector.WaitForAsync("/v1/traces", "the request's database commands", body => body.AsSpan().IndexOf(traceBytes) >= 0 && Contains(body, "WHERE s.id = @Id"));
         await collector.WaitForAsync("/v1/metrics", "our meter and the HTTP server's",
             body => Contains(body, "evidence.data_version") && Contains(body, "http.server.request.duration"));
         await collector.WaitForAsync("/v1/logs", "the start-up log", body => Contains(body, "EvidenceApi is serving on"));
