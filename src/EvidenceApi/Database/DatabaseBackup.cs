@@ -19,6 +19,19 @@ public sealed class DatabaseBackup(string binDirectory, string connectionString)
         var partial = file + ".partial";
         try
         {
+            // The dump holds contributors' e-mail addresses and key hashes: the file is made readable by its owner only
+            // before pg_dump writes into it (pg_dump truncates an existing file and keeps its mode).
+            File.Delete(partial);
+            var privateFile = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                privateFile.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (new FileStream(partial, privateFile))
+            {
+            }
+
             await RunAsync("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", $"--file={partial}", $"--dbname={Conninfo(Database)}"], cancellationToken);
             File.Move(partial, file, overwrite: true);
         }

@@ -28,6 +28,11 @@ public sealed class BackupRestoreTests(EvidenceApiFactory api) : IClassFixture<E
             await backup.BackupAsync(file);
             Assert.True(new FileInfo(file).Length > 0);
             Assert.False(File.Exists(file + ".partial"));
+            // It holds contributors' e-mail addresses and key hashes: only its owner may read it.
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
 
             // After the backup: a study goes, a key is made.
             await using (var connection = new NpgsqlConnection(api.ConnectionString))
