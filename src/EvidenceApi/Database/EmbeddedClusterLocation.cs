@@ -83,10 +83,16 @@ public static class EmbeddedClusterLocation
         return $"{(name.Length == 0 ? "evidence" : name)}-{hash}";
     }
 
-    /// <summary>The repository root (the folder holding EvidenceApi.sln) at or above the working directory.</summary>
-    public static string? FindCheckout()
+    /// <summary>
+    /// The repository root (the folder holding EvidenceApi.sln) at or above the working directory, or else at or above
+    /// the binary (a checkout's build output run from elsewhere, e.g. <c>dotnet run --project</c> from another folder).
+    /// </summary>
+    public static string? FindCheckout() =>
+        RootAbove(Directory.GetCurrentDirectory()) ?? RootAbove(AppContext.BaseDirectory);
+
+    private static string? RootAbove(string start)
     {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "EvidenceApi.sln")))
             {

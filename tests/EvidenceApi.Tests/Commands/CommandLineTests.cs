@@ -71,6 +71,45 @@ public sealed partial class CommandLineTests(EmbeddedApi embedded)
         }
     }
 
+    [Fact]
+    public async Task ReadmeCommand_RunFromAnotherFolder_TakesRelativePathsFromThatFolder()
+    {
+        // README command 1 form (dotnet run --project), with a relative path as an operator types it.
+        var checkout = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(checkout.FullName, "EvidenceApi.sln")))
+        {
+            checkout = checkout.Parent ?? throw new InvalidOperationException("The tests run outside the checkout.");
+        }
+
+        var folder = Directory.CreateTempSubdirectory("evidence-relative-");
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet",
+                ["run", "--no-build", "--project", Path.Combine(checkout.FullName, "src", "EvidenceApi"), "--", "backup", "relative.dump"])
+            {
+                WorkingDirectory = folder.FullName,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var (name, value) in embedded.Environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, await output + await errors);
+            Assert.True(File.Exists(Path.Combine(folder.FullName, "relative.dump")), await output);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "create-key", "--role", "admin" }, "admin")]
     [InlineData(new[] { "create-key", "--name", "No role" }, "--role")]
