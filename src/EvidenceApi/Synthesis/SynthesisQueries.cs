@@ -24,12 +24,12 @@ public static class SynthesisQueries
         WHERE d.is_review AND (s.key = lower(@Review) OR s.id::text = @Review)
         """;
 
-    // Only the numbers are read for every study in scope; the words (titles, quotes) only for the rows listed. Rows come
-    // grouped by study only: a study's few outcomes are put in order in memory, cheaper than sorting them all in the database.
+    // Only the numbers are read for every study in scope; the words (design, titles, quotes) only for the rows listed. Rows
+    // come grouped by study only: a study's few outcomes are compared in memory, cheaper than sorting them all in the
+    // database. The columns are read by position (CandidateRow.Read).
     private const string Candidates = """
-        SELECT s.id AS study_id, s.design, s.status, d.is_review, s.year, s.participants,
-               o.id AS outcome_id, o.measure, o.timepoint_weeks, o.baseline_value, o.value,
-               o.assessed, o.responders, o.evidence{1}
+        SELECT s.id, s.status = 'registered' AS registered, d.is_review, s.year, s.participants,
+               o.id, o.measure, o.timepoint_weeks, o.baseline_value, o.value, o.assessed, o.responders{1}
         FROM studies s
         JOIN study_designs d ON d.code = s.design
         LEFT JOIN outcomes o ON o.study_id = s.id AND o.measure = ANY(@Measures) AND {2}
@@ -68,8 +68,8 @@ public static class SynthesisQueries
         """;
 
     private const string Words = """
-        SELECT s.id, s.key, s.title, src.authors[1] AS first_author FROM studies s LEFT JOIN sources src ON src.id = s.source_id WHERE s.id = ANY(@StudyIds);
-        SELECT id, timepoint, quote, source_note FROM outcomes WHERE id = ANY(@OutcomeIds);
+        SELECT s.id, s.key, s.title, s.design, src.authors[1] AS first_author FROM studies s LEFT JOIN sources src ON src.id = s.source_id WHERE s.id = ANY(@StudyIds);
+        SELECT id, timepoint, quote, source_note, evidence FROM outcomes WHERE id = ANY(@OutcomeIds);
         """;
 
     /// <summary>
@@ -125,6 +125,9 @@ public static class SynthesisQueries
             ? []
             : await PatientScoresAsync(connection, transaction, filter, outcomeScope, scoreMeasure, cancellationToken);
 
+        var rule = new ResponseRule(
+            measure, SynthesisQuery.ResponderMeasures.Contains(measure), scoreMeasure, threshold, query.Timepoint == "first", patientScores);
+
         // Rows arrive ordered by study and are pooled as they stream: memory stays flat however many studies are in scope.
         var pooledStudies = 0;
         var patients = 0;
@@ -142,11 +145,11 @@ public static class SynthesisQueries
             {
                 { IsReview: true } when !includeReviews =>
                     "A review pools other studies; it is left out to avoid counting patients twice (name its design, or use review=, to include it).",
-                { Status: "registered" } => "A registered study without published results.",
+                { Registered: true } => "A registered study without published results.",
                 _ => null,
             };
 
-            var choice = reason is null ? Choose(study, measure, scoreMeasure, threshold, query.Timepoint ?? "last", patientScores) : null;
+            var choice = reason is null ? Choose(study, rule) : null;
             if (choice is null)
             {
                 reason ??= study.Any(r => r.OutcomeId is not null)
@@ -173,15 +176,19 @@ public static class SynthesisQueries
         var sql = Candidates.Replace("{0}", filter.Where, StringComparison.Ordinal)
             .Replace("{1}", options?.By is { } by ? SubgroupColumns[by] : "", StringComparison.Ordinal)
             .Replace("{2}", outcomeScope, StringComparison.Ordinal);
-        await foreach (var row in connection.QueryUnbufferedAsync<CandidateRow>(sql, filter.Parameters, transaction, commandTimeout: 0))
+        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, filter.Parameters, transaction, commandTimeout: 0, cancellationToken: cancellationToken)))
         {
-            if (group.Count > 0 && group[0].StudyId != row.StudyId)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                Pool(group);
-                group.Clear();
-            }
+                var row = CandidateRow.Read(reader);
+                if (group.Count > 0 && group[0].StudyId != row.StudyId)
+                {
+                    Pool(group);
+                    group.Clear();
+                }
 
-            group.Add(row);
+                group.Add(row);
+            }
         }
 
         if (group.Count > 0)
@@ -211,15 +218,17 @@ public static class SynthesisQueries
             OutcomeIds = listed.Select(r => r.OutcomeId).ToArray(),
         }, transaction, cancellationToken: cancellationToken)))
         {
-            var studies = (await words.ReadAsync<(long Id, string Key, string Title, string? FirstAuthor)>()).ToDictionary(r => r.Id);
-            var texts = (await words.ReadAsync<(long Id, string? Timepoint, string Quote, string? SourceNote)>()).ToDictionary(r => r.Id);
+            var studies = (await words.ReadAsync<(long Id, string Key, string Title, string Design, string? FirstAuthor)>()).ToDictionary(r => r.Id);
+            var texts = (await words.ReadAsync<(long Id, string? Timepoint, string Quote, string? SourceNote, string Evidence)>()).ToDictionary(r => r.Id);
             listed = listed.Select(r => r with
             {
                 Key = studies[r.StudyId].Key,
                 Title = studies[r.StudyId].Title,
+                Design = studies[r.StudyId].Design,
                 Timepoint = texts[r.OutcomeId].Timepoint,
                 Quote = texts[r.OutcomeId].Quote,
                 SourceNote = texts[r.OutcomeId].SourceNote,
+                Evidence = texts[r.OutcomeId].Evidence,
                 Label = options is null ? null : Label(studies[r.StudyId].FirstAuthor, r.Year, studies[r.StudyId].Key),
             }).ToList();
             if (options is not null)
@@ -296,79 +305,98 @@ public static class SynthesisQueries
         return scores.GroupBy(s => s.OutcomeId).ToDictionary(g => g.Key, g => g.Select(s => new PatientScore(s.Assessed, s.BaselineValue, s.Value)).ToList());
     }
 
-    private static SynthesisRow? Choose(
-        IEnumerable<CandidateRow> rows, string measure, string? scoreMeasure, decimal? threshold, string timepoint, Dictionary<long, List<PatientScore>> patientScores)
+    /// <summary>
+    /// The row a study is pooled from: the chosen timepoint; at the same timepoint a directly reported count before one
+    /// derived from scores, then the most patients, then the first outcome. One pass, no sorting: it runs for every study in
+    /// scope, up to a million of them.
+    /// </summary>
+    private static SynthesisRow? Choose(List<CandidateRow> rows, ResponseRule rule)
     {
-        var usable = rows
-            .Where(r => r.OutcomeId is not null)
-            .OrderBy(r => r.OutcomeId)
-            .Select(r => ToRow(r, measure, scoreMeasure, threshold, patientScores))
-            .OfType<SynthesisRow>()
-            .ToList();
-        if (usable.Count == 0)
+        CandidateRow? best = null;
+        ResponseCount bestCount = default;
+        foreach (var row in rows)
+        {
+            if (row.OutcomeId is not null && Count(row, rule) is { } count && (best is null || IsPreferred(row, count, best, bestCount, rule.FirstTimepoint)))
+            {
+                (best, bestCount) = (row, count);
+            }
+        }
+
+        return best is null ? null : ToRow(best, bestCount);
+    }
+
+    // Unknown timepoints rank last either way, so that "last" prefers a dated result and "first" an undated one only if nothing else.
+    private static bool IsPreferred(CandidateRow row, ResponseCount count, CandidateRow best, ResponseCount bestCount, bool firstTimepoint)
+    {
+        var timepoint = firstTimepoint
+            ? (best.TimepointWeeks ?? decimal.MaxValue).CompareTo(row.TimepointWeeks ?? decimal.MaxValue)
+            : (row.TimepointWeeks ?? decimal.MinValue).CompareTo(best.TimepointWeeks ?? decimal.MinValue);
+        if (timepoint != 0)
+        {
+            return timepoint > 0;
+        }
+
+        if (count.Derived != bestCount.Derived)
+        {
+            return !count.Derived;
+        }
+
+        return count.Assessed != bestCount.Assessed ? count.Assessed > bestCount.Assessed : row.OutcomeId < best.OutcomeId;
+    }
+
+    /// <summary>Patients assessed and responding in one outcome row, or null when the row cannot say.</summary>
+    private static ResponseCount? Count(CandidateRow row, ResponseRule rule)
+    {
+        if (row.Measure == rule.Measure && rule.MeasureCountsResponders)
+        {
+            return row.Assessed is { } assessed and not 0 && row.Responders is { } responders ? new ResponseCount(assessed, responders, Derived: false) : null;
+        }
+
+        if (row.Measure != rule.ScoreMeasure || rule.Threshold is not { } threshold)
         {
             return null;
         }
 
-        // Unknown timepoints sort first, so that "last" prefers a dated result and "first" an undated one only if nothing else.
-        var ordered = timepoint == "first"
-            ? usable.OrderBy(r => r.TimepointWeeks ?? decimal.MaxValue)
-            : usable.OrderByDescending(r => r.TimepointWeeks ?? decimal.MinValue);
-        return ordered.ThenBy(r => r.Derived).ThenByDescending(r => r.Assessed).First();
+        // A score can be turned into a response only patient by patient: a mean of several says nothing about each. So
+        // an outcome made from patients counts each one's own scores, any other outcome only when it is one patient's.
+        if (rule.PatientScores.TryGetValue(row.OutcomeId!.Value, out var scores))
+        {
+            var (measured, responding) = (0, 0);
+            foreach (var score in scores)
+            {
+                if (score.IsMeasured)
+                {
+                    measured++;
+                    responding += score.Improvement >= threshold ? 1 : 0;
+                }
+            }
+
+            return measured == 0 ? null : new ResponseCount(measured, responding, Derived: true);
+        }
+
+        var single = new PatientScore(1, row.BaselineValue, row.Value);
+        return (row.Assessed == 1 || (row.Assessed is null && row.Participants == 1)) && single.IsMeasured
+            ? new ResponseCount(1, single.Improvement >= threshold ? 1 : 0, Derived: true)
+            : null;
     }
 
-    private static SynthesisRow? ToRow(
-        CandidateRow row, string measure, string? scoreMeasure, decimal? threshold, Dictionary<long, List<PatientScore>> patientScores)
+    private static SynthesisRow ToRow(CandidateRow row, ResponseCount count) => new()
     {
-        int assessed, responders;
-        bool derived;
-        if (row.Measure == measure && SynthesisQuery.ResponderMeasures.Contains(measure))
-        {
-            if (row.Assessed is not { } a || row.Responders is not { } r || a == 0)
-            {
-                return null;
-            }
-
-            (assessed, responders, derived) = (a, r, false);
-        }
-        else if (row.Measure == scoreMeasure && threshold is not null)
-        {
-            // A score can be turned into a response only patient by patient: a mean of several says nothing about each. So
-            // an outcome made from patients counts each one's own scores, any other outcome only when it is one patient's.
-            var scores = patientScores.TryGetValue(row.OutcomeId!.Value, out var own) ? own
-                : row.Assessed == 1 || (row.Assessed is null && row.Participants == 1) ? [new PatientScore(1, row.BaselineValue, row.Value)]
-                : [];
-            var measured = scores.Where(s => s.Assessed == 1 && s.BaselineValue > 0 && s.Value is not null).ToList();
-            if (measured.Count == 0)
-            {
-                return null;
-            }
-
-            (assessed, responders, derived) = (measured.Count, measured.Count(s => s.Improvement >= threshold), true);
-        }
-        else
-        {
-            return null;
-        }
-
-        return new SynthesisRow
-        {
-            StudyId = row.StudyId,
-            Key = "",
-            Title = "",
-            Design = row.Design,
-            Year = row.Year,
-            Assessed = assessed,
-            Responders = responders,
-            Measure = row.Measure!,
-            Derived = derived,
-            TimepointWeeks = row.TimepointWeeks,
-            OutcomeId = row.OutcomeId!.Value,
-            Quote = "",
-            Evidence = row.Evidence!,
-            Subgroup = row.Subgroup,
-        };
-    }
+        StudyId = row.StudyId,
+        Key = "",
+        Title = "",
+        Design = "",
+        Year = row.Year,
+        Assessed = count.Assessed,
+        Responders = count.Responders,
+        Measure = row.Measure!,
+        Derived = count.Derived,
+        TimepointWeeks = row.TimepointWeeks,
+        OutcomeId = row.OutcomeId!.Value,
+        Quote = "",
+        Evidence = "",
+        Subgroup = row.Subgroup,
+    };
 
     private static string Describe(string measure, string? scoreMeasure, decimal? threshold, string timepoint)
     {
@@ -382,19 +410,27 @@ public static class SynthesisQueries
     }
 
     /// <summary>One patient's score in an outcome: counted when the patient was assessed with a baseline above zero and a value.</summary>
-    private sealed record PatientScore(int Assessed, decimal? BaselineValue, decimal? Value)
+    private readonly record struct PatientScore(int Assessed, decimal? BaselineValue, decimal? Value)
     {
+        public bool IsMeasured => Assessed == 1 && BaselineValue > 0 && Value is not null;
+
         /// <summary>Percent improvement from baseline (negative when worse).</summary>
         public decimal? Improvement => (BaselineValue - Value) / BaselineValue * 100;
     }
 
+    /// <summary>How a study's rows answer: the measure, the score and threshold it can be derived from, and the timepoint.</summary>
+    private sealed record ResponseRule(
+        string Measure, bool MeasureCountsResponders, string? ScoreMeasure, decimal? Threshold, bool FirstTimepoint,
+        Dictionary<long, List<PatientScore>> PatientScores);
+
+    private readonly record struct ResponseCount(int Assessed, int Responders, bool Derived);
+
+    /// <summary>One row of <see cref="Candidates"/>: a study in scope and one of its outcomes (all null without one).</summary>
     private sealed record CandidateRow
     {
         public long StudyId { get; init; }
 
-        public required string Design { get; init; }
-
-        public required string Status { get; init; }
+        public bool Registered { get; init; }
 
         public bool IsReview { get; init; }
 
@@ -416,8 +452,25 @@ public static class SynthesisQueries
 
         public int? Responders { get; init; }
 
-        public string? Evidence { get; init; }
-
         public string? Subgroup { get; init; }
+
+        // Typed reads by position, in the order of the query's columns: a synthesis reads one row per study in scope (a
+        // million at full scale), and a mapper that boxes every value would allocate several times what the rows hold.
+        public static CandidateRow Read(System.Data.Common.DbDataReader reader) => new()
+        {
+            StudyId = reader.GetInt64(0),
+            Registered = reader.GetBoolean(1),
+            IsReview = reader.GetBoolean(2),
+            Year = reader.GetFieldValue<int?>(3),
+            Participants = reader.GetFieldValue<int?>(4),
+            OutcomeId = reader.GetFieldValue<long?>(5),
+            Measure = reader.IsDBNull(6) ? null : reader.GetString(6),
+            TimepointWeeks = reader.GetFieldValue<decimal?>(7),
+            BaselineValue = reader.GetFieldValue<decimal?>(8),
+            Value = reader.GetFieldValue<decimal?>(9),
+            Assessed = reader.GetFieldValue<int?>(10),
+            Responders = reader.GetFieldValue<int?>(11),
+            Subgroup = reader.FieldCount > 12 && !reader.IsDBNull(12) ? reader.GetString(12) : null,
+        };
     }
 }
