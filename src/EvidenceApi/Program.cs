@@ -114,6 +114,7 @@ if (exitCode is not null)
 }
 
 var protection = app.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>() ?? new ProtectionOptions();
+app.UseEvidenceTracing();
 app.UseHeadAsGet();
 app.UseProtectionHeaders(protection);
 app.UseResponseCompression();

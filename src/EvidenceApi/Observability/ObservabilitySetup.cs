@@ -82,21 +82,26 @@ public static class ObservabilitySetup
                 Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
             }
 
+            // A caller's sampled trace is always continued; new traces start at a bounded rate (0 or less: none), decided
+            // before a request makes any activity (see RequestTracing). A standard OTEL_TRACES_SAMPLER replaces that rule.
+            Sampler? decideFirst = null;
+            if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
+            {
+                var perSecond = configuration.GetValue(NewTracesPerSecondSetting, DefaultNewTracesPerSecond);
+                decideFirst = new ParentBasedSampler(perSecond > 0 ? new RateLimitingSampler(perSecond, TimeProvider.System) : new AlwaysOffSampler());
+            }
+
+            builder.Services.AddSingleton(new RequestTracing.Decision(decideFirst));
             telemetry.WithTracing(tracing =>
             {
                 tracing
-                    .AddAspNetCoreInstrumentation(options => options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments(MetricsEndpoint.Path))
+                    .AddSource(RequestTracing.SourceName)
                     .AddNpgsql()
                     .AddOtlpExporter();
 
-                // Tracing every one of tens of thousands of cached reads a second costs a fifth of them. Unless the operator
-                // chose a sampler, a caller's sampled trace is always continued, and new traces start at a bounded rate.
-                // 0 (or less) starts none: only callers' sampled traces are continued.
-                if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
+                if (decideFirst is not null)
                 {
-                    var perSecond = configuration.GetValue(NewTracesPerSecondSetting, DefaultNewTracesPerSecond);
-                    tracing.SetSampler(new ParentBasedSampler(perSecond > 0 ? new RateLimitingSampler(perSecond, TimeProvider.System) : new AlwaysOffSampler()));
+                    tracing.SetSampler(new ParentBasedSampler(new RequestTracing.StartedSpansSampler()));
                 }
             });
         }
@@ -107,6 +112,17 @@ public static class ObservabilitySetup
         }
 
         return builder;
+    }
+
+    /// <summary>Starts the server span of traced requests, first in the pipeline; nothing when traces are not exported.</summary>
+    public static WebApplication UseEvidenceTracing(this WebApplication app)
+    {
+        if (app.Services.GetService<RequestTracing.Decision>() is not null)
+        {
+            app.UseMiddleware<RequestTracing>();
+        }
+
+        return app;
     }
 
     /// <summary>
