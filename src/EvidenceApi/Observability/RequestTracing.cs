@@ -57,6 +57,7 @@ public sealed class RequestTracing(RequestDelegate next, RequestTracing.Decision
         }
 
         // Without a caller's trace the span starts one, even where ASP.NET Core made an activity of its own for its request log.
+        var frameworkActivity = Activity.Current;
         if (parent.ActivityContext.TraceId == default)
         {
             Activity.Current = null;
@@ -65,6 +66,7 @@ public sealed class RequestTracing(RequestDelegate next, RequestTracing.Decision
         using var activity = Source.StartActivity(ActivityKind.Server, parent.ActivityContext, name: method);
         if (activity is null)
         {
+            Activity.Current = frameworkActivity;
             await next(context);
             return;
         }
